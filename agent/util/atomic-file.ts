@@ -1,0 +1,72 @@
+import { open, rename, unlink, stat, mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { dirname, basename, join } from 'node:path';
+
+export interface AtomicWriteOptions {
+  /** Mode for a file that does not exist yet. */
+  mode?: number;
+  /** Keep the mode of an existing file (the reference truncates in place, so modes survive). */
+  preserveMode?: boolean;
+}
+
+/**
+ * Replace `path` with `data` so that readers see either the old or the new content, never a
+ * mix: temp file in the same folder, fsync, rename, fsync the folder.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  const directory = dirname(path);
+  let mode = options.mode ?? 0o644;
+  if (options.preserveMode !== false) {
+    const existing = await stat(path).catch(() => undefined);
+    if (existing) mode = existing.mode & 0o7777;
+  }
+  const temporary = join(directory, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(temporary, 'wx', mode);
+  try {
+    await handle.writeFile(data);
+    await handle.chmod(mode); // umask must not weaken or widen the requested mode
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+  try {
+    await rename(temporary, path);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+  await syncDirectory(directory);
+}
+
+/** Rename within one folder and make the rename durable. */
+export async function renameDurable(from: string, to: string): Promise<void> {
+  await rename(from, to);
+  await syncDirectory(dirname(to));
+}
+
+export async function syncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function ensureDirectory(path: string, mode = 0o755): Promise<void> {
+  await mkdir(path, { recursive: true, mode });
+}
+
+export async function fileExists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
