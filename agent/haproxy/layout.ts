@@ -1,0 +1,52 @@
+import { readdir, access } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AgentPaths } from '../config/paths.ts';
+import { isPidFileAlive } from '../util/process-state.ts';
+
+/** Load balancers on disk: every entry of base_path holding a haproxy.cfg (reference §4.1). */
+export async function listLoadBalancers(paths: AgentPaths): Promise<string[]> {
+  const entries = await readdir(paths.basePath, { withFileTypes: true }).catch(() => []);
+  const found: string[] = [];
+  await Promise.all(
+    entries
+      .filter((entry) => entry.isDirectory())
+      .map(async (entry) => {
+        if (await exists(join(paths.basePath, entry.name, 'haproxy.cfg'))) found.push(entry.name);
+      }),
+  );
+  return found.sort();
+}
+
+export async function loadBalancerExists(paths: AgentPaths, lbId: string): Promise<boolean> {
+  return exists(paths.haproxyConfig(lbId));
+}
+
+export async function isHaproxyRunning(paths: AgentPaths, lbId: string): Promise<boolean> {
+  return isPidFileAlive(paths.haproxyPidFile(lbId));
+}
+
+const LVS_CONFIG = /^octavia-keepalivedlvs-([^.]+)\.conf$/u;
+
+/** UDP/SCTP listeners on disk: B/lvs/octavia-keepalivedlvs-<id>.conf. */
+export async function listLvsListeners(paths: AgentPaths): Promise<string[]> {
+  const names = await readdir(paths.lvsDir).catch(() => [] as string[]);
+  return names
+    .map((name) => LVS_CONFIG.exec(name)?.[1])
+    .filter((id): id is string => id !== undefined)
+    .sort();
+}
+
+export function lvsConfigPath(paths: AgentPaths, listenerId: string): string {
+  return join(paths.lvsDir, `octavia-keepalivedlvs-${listenerId}.conf`);
+}
+
+export function lvsPidPath(paths: AgentPaths, listenerId: string): string {
+  return join(paths.lvsDir, `octavia-keepalivedlvs-${listenerId}.pid`);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
