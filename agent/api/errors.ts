@@ -10,7 +10,7 @@ export class ApiError extends Error {
   readonly body: ErrorBody;
 
   constructor(status: number, body: ErrorBody) {
-    super('message' in body ? (body.message ?? String(body.details)) : body.error);
+    super('error' in body ? body.error : (body.message ?? String(body.details)));
     this.status = status;
     this.body = body;
   }
