@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { OPTION_TABLE, type AgentConfig, type GroupName } from './options.ts';
-import { changedOptions } from './load.ts';
+import { changedOptions, type ConfigSources } from './load.ts';
 import type { OptionSpec } from './option-types.ts';
 
 export interface ConfigChange {
@@ -16,12 +16,12 @@ export interface ConfigChange {
  */
 export class LiveConfig extends EventEmitter<{ change: [AgentConfig, ConfigChange[]] }> {
   #current: AgentConfig;
-  readonly files: readonly string[];
+  readonly sources: ConfigSources;
 
-  constructor(initial: AgentConfig, files: readonly string[]) {
+  constructor(initial: AgentConfig, sources: ConfigSources) {
     super();
     this.#current = initial;
-    this.files = files;
+    this.sources = sources;
   }
 
   get current(): AgentConfig {
@@ -30,7 +30,7 @@ export class LiveConfig extends EventEmitter<{ change: [AgentConfig, ConfigChang
 
   /** The controller-owned file that PUT /1.0/config replaces: the first one loaded. */
   get writableFile(): string | undefined {
-    return this.files[0];
+    return this.sources.files[0];
   }
 
   apply(next: AgentConfig): ConfigChange[] {

@@ -47,7 +47,7 @@ export const OPTION_TABLE = {
     systemd_unit_dir: stringOption('/usr/lib/systemd/system', 'Where generated systemd units are written.'),
   },
   haproxy_amphora: {
-    base_path: stringOption('/var/lib/octavia', 'Root of the agent\'s runtime state.', { mutable: true }),
+    base_path: stringOption('/var/lib/octavia', 'Root of the agent\'s runtime state.'),
     base_cert_dir: stringOption('/var/lib/octavia/certs', 'Listener certificate storage.'),
     haproxy_cmd: stringOption('/usr/sbin/haproxy', 'The haproxy binary.'),
     bind_host: ipOption('::', 'Address the API listens on.'),

@@ -1,0 +1,99 @@
+import { defaultConfigSources, readSources, buildConfig, type ConfigSources } from './config/load.ts';
+import { LiveConfig } from './config/live-config.ts';
+import { pathsFor } from './config/paths.ts';
+import { prepareDevMode, type DevSetup } from './config/dev-mode.ts';
+import { minimumTlsVersion } from './api/tls-context.ts';
+import { createApp } from './api/app.ts';
+import { startApiServer, type ApiServer } from './api/server.ts';
+import { buildRouters } from './api/routes/index.ts';
+import { createLogger, type Logger } from './util/logger.ts';
+import { KeyedMutex } from './util/keyed-mutex.ts';
+import { PackageVersions } from './info/package-versions.ts';
+import { createAmphoraInfo } from './info/amphora-info.ts';
+import type { AgentContext } from './context.ts';
+
+export interface StartOptions {
+  configFiles: string[];
+  configDirs: string[];
+  stateDir: string;
+  debugOverride?: boolean;
+}
+
+export interface RunningAgent {
+  context: AgentContext;
+  api: ApiServer;
+  stop(): Promise<void>;
+}
+
+/** Which files to read: the command line, else oslo's default search, else development mode. */
+async function resolveSources(options: StartOptions): Promise<{ sources: ConfigSources; dev?: DevSetup }> {
+  const defaults = defaultConfigSources();
+  if (options.configFiles.length > 0) {
+    return { sources: { files: options.configFiles, directories: options.configDirs.length > 0 ? options.configDirs : defaults.directories } };
+  }
+  if (defaults.files.length > 0) {
+    return { sources: { files: defaults.files, directories: options.configDirs.length > 0 ? options.configDirs : defaults.directories } };
+  }
+  const dev = await prepareDevMode(options.stateDir);
+  return { sources: { files: [dev.configFile], directories: options.configDirs }, dev };
+}
+
+export async function startAgent(options: StartOptions): Promise<RunningAgent> {
+  const { sources, dev } = await resolveSources(options);
+  const initial = buildConfig(readSources(sources));
+  if (options.debugOverride !== undefined) initial.DEFAULT.debug = options.debugOverride;
+  minimumTlsVersion(initial.amphora_agent.agent_tls_protocol); // refuse SSLv3 before listening
+
+  const logger: Logger = createLogger({ debug: initial.DEFAULT.debug });
+  const config = new LiveConfig(initial, sources);
+  config.on('change', (current) => {
+    logger.level = current.DEFAULT.debug ? 'debug' : 'info';
+  });
+  const context: AgentContext = {
+    config,
+    get paths() {
+      return pathsFor(config.current);
+    },
+    logger,
+    locks: new KeyedMutex(),
+  };
+
+  const versions = new PackageVersions();
+  const info = createAmphoraInfo(context, versions, async () => []);
+  let api: ApiServer | undefined;
+  const routers = buildRouters({
+    context,
+    info,
+    reloadTlsMaterial: async () => api?.reloadTlsMaterial(),
+  });
+  api = await startApiServer(initial, createApp(logger, routers), logger);
+  const { address, port } = api.address();
+  logger.info({ address, port, configFiles: sources.files }, 'amphora agent listening');
+  if (dev) printDevBanner(dev, port);
+
+  const stop = async () => {
+    await api.close();
+    logger.flush();
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, 'stopping; haproxy and keepalived keep running');
+    stop().finally(() => process.exit(0));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  return { context, api, stop };
+}
+
+function printDevBanner(dev: DevSetup, port: number): void {
+  process.stdout.write(
+    [
+      '',
+      `amphora-agent is running in development mode (state in ${dev.stateDir}).`,
+      'Try it with the generated client certificate:',
+      '',
+      `  curl --cert ${dev.clientPem} --cacert ${dev.caPem} https://localhost:${port}/1.0/info`,
+      '',
+      '',
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,81 @@
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { pinoHttp } from 'pino-http';
+import { ApiError, frameworkError } from './errors.ts';
+import { sendJson } from './respond.ts';
+import type { Logger } from '../util/logger.ts';
+import type { Router } from 'express';
+
+/**
+ * The express application: request ids and access log, the routers, then the reference's
+ * JSON answers for unknown paths (404), known paths with another method (405) and every
+ * error. Routes stay thin; they throw ApiError and this layer shapes the answer.
+ */
+export function createApp(logger: Logger, routers: readonly Router[]): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('strict routing', true);
+  app.set('case sensitive routing', true);
+  app.set('query parser', false);
+
+  // The control plane's discovery call asks for `//`; Flask treats leading slashes as one.
+  app.use((request: Request, _response: Response, next: NextFunction) => {
+    if (request.url.startsWith('//')) request.url = request.url.replace(/^\/+/u, '/');
+    next();
+  });
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: () => randomUUID(),
+      customLogLevel: (_request, response, error) => (error || response.statusCode >= 500 ? 'error' : 'info'),
+      serializers: {
+        req: (request: { id: unknown; method: string; url: string }) => ({ id: request.id, method: request.method, url: request.url }),
+        res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
+      },
+    }),
+  );
+  for (const router of routers) app.use(router);
+
+  app.use((request: Request, _response: Response, next: NextFunction) => {
+    next(hasRouteForPath(app, request.path) ? frameworkError(405) : frameworkError(404));
+  });
+  app.use((error: unknown, request: Request, response: Response, _next: NextFunction) => {
+    const apiError = toApiError(error);
+    if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (!response.headersSent) sendJson(response, apiError.status, apiError.body);
+    else response.destroy();
+  });
+  return app;
+}
+
+function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  // Malformed percent-encoding in a path parameter, or an unreadable body.
+  const status = (error as { status?: unknown }).status;
+  if (status === 400) return frameworkError(400, 'The browser (or proxy) sent a request that this server could not understand.');
+  if (status === 413) return frameworkError(413);
+  return frameworkError(500);
+}
+
+interface LayerLike {
+  route?: { path: string };
+  handle?: { stack?: LayerLike[] };
+  match(path: string): unknown;
+}
+
+/** True when some route matches `path` for any method: the answer is then 405, not 404. */
+function hasRouteForPath(app: Express, path: string): boolean {
+  const root = (app as unknown as { router: { stack: LayerLike[] } }).router;
+  const search = (stack: LayerLike[]): boolean =>
+    stack.some((layer) => {
+      try {
+        if (layer.route) return Boolean(layer.match(path));
+        if (layer.handle?.stack && layer.match(path)) return search(layer.handle.stack);
+      } catch {
+        return false;
+      }
+      return false;
+    });
+  return search(root.stack);
+}

@@ -1,0 +1,24 @@
+import type { Response } from 'express';
+
+/**
+ * JSON the way the reference sends it: compact, Content-Type exactly `application/json`
+ * (no charset parameter), optional bare-hex ETag.
+ */
+export function sendJson(response: Response, status: number, body: unknown, etag?: string): void {
+  const payload = JSON.stringify(body);
+  response.status(status);
+  response.setHeader('Content-Type', 'application/json');
+  response.setHeader('Content-Length', Buffer.byteLength(payload));
+  if (etag !== undefined) response.setHeader('ETag', etag);
+  response.end(payload);
+}
+
+/** Plain text as the reference serves stored configs. */
+export function sendText(response: Response, status: number, text: string | Buffer, etag?: string): void {
+  const payload = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  response.status(status);
+  response.setHeader('Content-Type', 'text/plain; charset=UTF-8');
+  response.setHeader('Content-Length', payload.length);
+  if (etag !== undefined) response.setHeader('ETag', etag);
+  response.end(payload);
+}

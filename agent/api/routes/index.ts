@@ -1,0 +1,23 @@
+import type { Router } from 'express';
+import type { AgentContext } from '../../context.ts';
+import type { AmphoraInfoSource } from '../../info/amphora-info.ts';
+import { amphoraRouter } from './amphora.ts';
+import { agentAdminRouter } from './agent-admin.ts';
+
+/** Everything a router may need; built once by agent.ts. */
+export interface RouterDependencies {
+  context: AgentContext;
+  info: AmphoraInfoSource;
+  reloadTlsMaterial: () => Promise<void>;
+}
+
+/**
+ * Every router of the API, in matching order (literal paths before variable ones where they
+ * overlap). Adding a resource = one line here.
+ */
+export function buildRouters(dependencies: RouterDependencies): Router[] {
+  return [
+    amphoraRouter(dependencies.info),
+    agentAdminRouter(dependencies.context, dependencies.reloadTlsMaterial),
+  ];
+}

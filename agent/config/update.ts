@@ -1,0 +1,42 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseIni, type RawSections } from './ini.ts';
+import { buildConfig, ConfigError } from './load.ts';
+import type { ConfigChange, LiveConfig } from './live-config.ts';
+import { OPTION_TABLE } from './options.ts';
+import type { OptionSpec } from './option-types.ts';
+import { writeFileAtomic } from '../util/atomic-file.ts';
+import type { Logger } from '../util/logger.ts';
+
+/**
+ * Replaces the controller-owned config file and applies what may change live. The new text is
+ * parsed and validated together with the other files (local overrides) before anything is
+ * written, so a bad upload leaves the running agent and the file on disk as they were.
+ */
+export async function updateAgentConfigFile(live: LiveConfig, text: string, logger: Logger): Promise<ConfigChange[]> {
+  const target = live.writableFile;
+  if (!target) throw new ConfigError('the agent was started without a configuration file to update');
+  const raw: RawSections = parseIni(text, target);
+  for (const file of live.sources.files.slice(1)) parseIni(readFileSync(file, 'utf8'), file, raw);
+  for (const directory of live.sources.directories) {
+    for (const name of readdirSync(directory).filter((entry) => entry.endsWith('.conf')).sort()) {
+      parseIni(readFileSync(join(directory, name), 'utf8'), join(directory, name), raw);
+    }
+  }
+  const next = buildConfig(raw);
+  const before = live.current;
+  await writeFileAtomic(target, text, { mode: 0o600 });
+  const changes = live.apply(next);
+  for (const change of changes) {
+    const option = (OPTION_TABLE[change.group] as Record<string, OptionSpec<unknown>>)[change.name];
+    const show = (value: unknown) => (option?.secret ? '[redacted]' : JSON.stringify(value));
+    if (change.applied) {
+      const old = (before[change.group] as Record<string, unknown>)[change.name];
+      const now = (live.current[change.group] as Record<string, unknown>)[change.name];
+      logger.info(`Option ${change.group}.${change.name} changed from [${show(old)}] to [${show(now)}]`);
+    } else {
+      logger.warn(`Ignoring change to immutable option ${change.group}.${change.name}`);
+    }
+  }
+  return changes;
+}

@@ -1,0 +1,30 @@
+import { runCommand } from '../util/run-command.ts';
+
+export type NetworkStats = Record<string, { network_tx: number; network_rx: number }>;
+
+interface IpLink {
+  ifname: string;
+  stats64?: { rx?: { bytes?: number }; tx?: { bytes?: number } };
+}
+
+/**
+ * Byte counters of the `eth*` links in the data-plane namespace. A missing namespace means no
+ * plugged interfaces yet: an empty object, not an error (the reference would create it).
+ */
+export async function readNetworkStats(namespace: string): Promise<NetworkStats> {
+  const args = namespace ? ['-n', namespace, '-j', '-s', 'link', 'show'] : ['-j', '-s', 'link', 'show'];
+  const result = await runCommand('ip', args, { timeoutMs: 5_000 });
+  if (result.exitCode !== 0) return {};
+  let links: IpLink[];
+  try {
+    links = JSON.parse(result.output) as IpLink[];
+  } catch {
+    return {};
+  }
+  const stats: NetworkStats = {};
+  for (const link of links) {
+    if (!link.ifname.startsWith('eth')) continue;
+    stats[link.ifname] = { network_tx: link.stats64?.tx?.bytes ?? 0, network_rx: link.stats64?.rx?.bytes ?? 0 };
+  }
+  return stats;
+}

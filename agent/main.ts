@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startAgent } from './agent.ts';
+import { ConfigError } from './config/load.ts';
+import { IniParseError } from './config/ini.ts';
+
+const HELP = `Usage: amphora-agent [--config-file FILE]... [--config-dir DIR]... [--debug]
+       amphora-agent heartbeat-listen --port PORT --key KEY [--encrypted]
+
+The Octavia amphora agent: mutual-TLS REST API 1.0 and UDP health heartbeats.
+
+Options:
+  --config-file FILE  oslo.config INI file; repeatable, later files win. Without it the
+                      default search is used (/etc/octavia/amphora-agent.conf, ...); when no
+                      file is found the agent starts in development mode.
+  --config-dir DIR    also load DIR/*.conf (sorted), after the files; repeatable
+  --state-dir DIR     development mode state folder (default ./.state)
+  -d, --debug         log at debug level
+  --nodebug           do not log at debug level
+  -h, --help          show this help
+  --version           print the version
+`;
+
+function packageVersion(): string {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'heartbeat-listen') {
+    const listenCommand = './heartbeat/listen-command.ts';
+    const { runHeartbeatListen } = (await import(listenCommand)) as { runHeartbeatListen(args: string[]): Promise<number> };
+    return runHeartbeatListen(argv.slice(1));
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        'config-file': { type: 'string', multiple: true, default: [] },
+        'config-dir': { type: 'string', multiple: true, default: [] },
+        'state-dir': { type: 'string', default: '.state' },
+        debug: { type: 'boolean', short: 'd' },
+        nodebug: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    process.stderr.write(`amphora-agent: ${(error as Error).message}\n${HELP}`);
+    return 2;
+  }
+  const { values } = parsed;
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+  const debugOverride = values.debug ? true : values.nodebug ? false : undefined;
+  await startAgent({
+    configFiles: values['config-file'],
+    configDirs: values['config-dir'],
+    stateDir: values['state-dir'],
+    ...(debugOverride === undefined ? {} : { debugOverride }),
+  });
+  return -1; // keeps running
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError || error instanceof IniParseError) {
+      process.stderr.write(`amphora-agent: configuration error: ${error.message}\n`);
+    } else {
+      process.stderr.write(`amphora-agent: cannot start: ${(error as Error).stack ?? String(error)}\n`);
+    }
+    process.exitCode = 1;
+  },
+);
