@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../util/atomic-file.ts';
 
 export interface DevPki {
   caCertPem: string;
+  authority: CertificateAuthority;
   /** Server certificate followed by its key: the layout of agent_server_cert. */
   serverPem: string;
   /** Client certificate followed by its key: what a control plane presents. */
@@ -38,12 +39,17 @@ function newCertificate(publicKey: forge.pki.PublicKey, days: number): forge.pki
   return certificate;
 }
 
-/** A CA and the server and client certificates it signs, as Octavia's local generator makes them. */
-export function createPki(options: DevPkiOptions): Omit<DevPki, 'files'> & { clientKeyPem: string; clientCertPem: string } {
-  const days = options.validDays ?? 365;
+export interface CertificateAuthority {
+  certPem: string;
+  keyPem: string;
+  /** A leaf certificate followed by its key, valid for TLS server and client use. */
+  issue(commonName: string, names?: string[], addresses?: string[]): { certPem: string; keyPem: string };
+}
+
+export function createCertificateAuthority(label = 'amphora-agent dev CA', validDays = 365): CertificateAuthority {
   const ca = rsaKeyPair();
-  const caCert = newCertificate(ca.publicKey, days);
-  const caName = [{ name: 'commonName', value: `${options.commonName ?? 'amphora-agent'} dev CA ${randomBytes(4).toString('hex')}` }];
+  const caCert = newCertificate(ca.publicKey, validDays);
+  const caName = [{ name: 'commonName', value: `${label} ${randomBytes(4).toString('hex')}` }];
   caCert.setSubject(caName);
   caCert.setIssuer(caName);
   caCert.setExtensions([
@@ -52,34 +58,39 @@ export function createPki(options: DevPkiOptions): Omit<DevPki, 'files'> & { cli
     { name: 'subjectKeyIdentifier' },
   ]);
   caCert.sign(ca.privateKey, forge.md.sha256.create());
-
-  const leaf = (commonName: string, altNames: { type: number; value?: string; ip?: string }[]) => {
-    const keys = rsaKeyPair();
-    const certificate = newCertificate(keys.publicKey, days);
-    certificate.setSubject([{ name: 'commonName', value: commonName }]);
-    certificate.setIssuer(caName);
-    certificate.setExtensions([
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
-      ...(altNames.length > 0 ? [{ name: 'subjectAltName', altNames }] : []),
-    ]);
-    certificate.sign(ca.privateKey, forge.md.sha256.create());
-    return { certPem: forge.pki.certificateToPem(certificate), keyPem: keys.pem };
-  };
-
-  const [firstName] = options.serverNames;
-  const server = leaf(firstName ?? 'localhost', [
-    ...options.serverNames.map((value) => ({ type: 2, value })),
-    ...(options.serverAddresses ?? []).map((ip) => ({ type: 7, ip })),
-  ]);
-  const client = leaf('octavia-controller', []);
   return {
-    caCertPem: forge.pki.certificateToPem(caCert),
+    certPem: forge.pki.certificateToPem(caCert),
+    keyPem: ca.pem,
+    issue(commonName, names = [], addresses = []) {
+      const keys = rsaKeyPair();
+      const certificate = newCertificate(keys.publicKey, validDays);
+      certificate.setSubject([{ name: 'commonName', value: commonName }]);
+      certificate.setIssuer(caName);
+      const altNames = [...names.map((value) => ({ type: 2, value })), ...addresses.map((ip) => ({ type: 7, ip }))];
+      certificate.setExtensions([
+        { name: 'basicConstraints', cA: false },
+        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+        { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
+        ...(altNames.length > 0 ? [{ name: 'subjectAltName', altNames }] : []),
+      ]);
+      certificate.sign(ca.privateKey, forge.md.sha256.create());
+      return { certPem: forge.pki.certificateToPem(certificate), keyPem: keys.pem };
+    },
+  };
+}
+
+/** A CA and the server and client certificates it signs, as Octavia's local generator makes them. */
+export function createPki(options: DevPkiOptions): Omit<DevPki, 'files'> & { clientKeyPem: string; clientCertPem: string; authority: CertificateAuthority } {
+  const authority = createCertificateAuthority(`${options.commonName ?? 'amphora-agent'} dev CA`, options.validDays);
+  const server = authority.issue(options.serverNames[0] ?? 'localhost', options.serverNames, options.serverAddresses);
+  const client = authority.issue('octavia-controller');
+  return {
+    caCertPem: authority.certPem,
     serverPem: server.certPem + server.keyPem,
     clientPem: client.certPem + client.keyPem,
     clientKeyPem: client.keyPem,
     clientCertPem: client.certPem,
+    authority,
   };
 }
 
@@ -99,5 +110,5 @@ export async function writePki(directory: string, options: DevPkiOptions): Promi
   await writeFileAtomic(files.client, pki.clientPem, { mode: 0o600 });
   await writeFileAtomic(files.clientKey, pki.clientKeyPem, { mode: 0o600 });
   await writeFileAtomic(files.clientCert, pki.clientCertPem, { mode: 0o644 });
-  return { caCertPem: pki.caCertPem, serverPem: pki.serverPem, clientPem: pki.clientPem, files };
+  return { caCertPem: pki.caCertPem, authority: pki.authority, serverPem: pki.serverPem, clientPem: pki.clientPem, files };
 }

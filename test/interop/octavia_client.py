@@ -1,0 +1,121 @@
+"""Drives an amphora agent with Octavia's own control-plane client.
+
+Run with Debian's /usr/bin/python3 (python3-octavia). Reads one JSON document on stdin:
+
+  {"connection": {"amphora_id", "address", "port", "client_cert", "server_ca",
+                  "base_path", "base_cert_dir"},
+   "calls": [{"op": "<name>", ...}, ...]}
+
+and prints one JSON document: {"results": [{"ok": true, "value": ...} |
+{"ok": false, "error": "<exception class>", "message": "..."}]}. Each call runs in order, on
+one amphora object, through octavia.amphorae.drivers.haproxy.rest_api_driver: the same code,
+TLS settings and retry loop the control plane uses.
+"""
+import json
+import sys
+import warnings
+
+warnings.filterwarnings("ignore")
+
+from oslo_config import cfg  # noqa: E402
+
+from octavia.common import config as octavia_config  # noqa: E402,F401  (registers options)
+from octavia.common import data_models  # noqa: E402
+from octavia.amphorae.drivers.haproxy import rest_api_driver  # noqa: E402
+
+CONF = cfg.CONF
+
+
+def configure(connection):
+    CONF([], project="octavia", default_config_files=[], default_config_dirs=[])
+    group = "haproxy_amphora"
+    CONF.set_override("client_cert", connection["client_cert"], group=group)
+    CONF.set_override("server_ca", connection["server_ca"], group=group)
+    CONF.set_override("bind_port", connection["port"], group=group)
+    CONF.set_override("base_path", connection.get("base_path", "/var/lib/octavia"), group=group)
+    CONF.set_override("base_cert_dir", connection.get("base_cert_dir", "/var/lib/octavia/certs"), group=group)
+    # Fail fast in tests instead of the production ten-minute retry loop.
+    CONF.set_override("connection_max_retries", connection.get("max_retries", 3), group=group)
+    CONF.set_override("connection_retry_interval", 1, group=group)
+    CONF.set_override("rest_request_read_timeout", 60, group=group)
+    CONF.set_override("cert_manager", "local_cert_manager", group="certificates")
+
+
+def make_amphora(connection):
+    return data_models.Amphora(id=connection["amphora_id"], lb_network_ip=connection["address"])
+
+
+def client(driver, amphora):
+    driver._populate_amphora_api_version(amphora)
+    return driver.clients[amphora.api_version]
+
+
+def response_value(response):
+    if response is None or isinstance(response, (dict, list, str, int, bool)):
+        return response
+    value = {"status": response.status_code, "headers": dict(response.headers)}
+    try:
+        value["json"] = response.json()
+    except ValueError:
+        value["text"] = response.text
+    return value
+
+
+# Foundation calls -----------------------------------------------------------------------------
+
+def op_api_version(driver, amphora, call):
+    amphora.api_version = None
+    return driver._populate_amphora_api_version(amphora)
+
+
+def op_get_info(driver, amphora, call):
+    return driver.get_info(amphora)
+
+
+def op_get_details(driver, amphora, call):
+    return client(driver, amphora).get_details(amphora)
+
+
+def op_haproxy_versions(driver, amphora, call):
+    return driver._get_haproxy_versions(amphora)
+
+
+def op_update_agent_config(driver, amphora, call):
+    driver.update_amphora_agent_config(amphora, call["text"].encode("utf-8"))
+    return None
+
+
+def op_upload_server_cert(driver, amphora, call):
+    driver.upload_cert_amp(amphora, call["pem"].encode("utf-8"))
+    return None
+
+
+def op_client(driver, amphora, call):
+    """Any AmphoraAPIClient1_0 method: {"op": "client", "method": "...", "args": [...]}."""
+    method = getattr(client(driver, amphora), call["method"])
+    args = [arg.encode("utf-8") if isinstance(arg, str) and call.get("bytes_args") else arg
+            for arg in call.get("args", [])]
+    return response_value(method(amphora, *args, **call.get("kwargs", {})))
+
+
+OPERATIONS = {name[3:]: function for name, function in dict(globals()).items() if name.startswith("op_")}
+
+
+def main():
+    request = json.load(sys.stdin)
+    connection = request["connection"]
+    configure(connection)
+    driver = rest_api_driver.HaproxyAmphoraLoadBalancerDriver()
+    amphora = make_amphora(connection)
+    results = []
+    for call in request["calls"]:
+        try:
+            value = OPERATIONS[call["op"]](driver, amphora, call)
+            results.append({"ok": True, "value": value})
+        except Exception as error:  # reported to the test, which decides
+            results.append({"ok": False, "error": type(error).__name__, "message": str(error)})
+    json.dump({"results": results}, sys.stdout, default=str)
+
+
+if __name__ == "__main__":
+    main()
