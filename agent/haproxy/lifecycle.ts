@@ -1,0 +1,260 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, rm, unlink } from 'node:fs/promises';
+import { appError } from '../api/errors.ts';
+import type { AgentContext } from '../context.ts';
+import { DirectProcessManager, type DirectManagerOptions } from '../process/direct.ts';
+import { SystemdProcessManager, type SystemdManagerOptions } from '../process/systemd.ts';
+import type { HaproxyProcessManager } from '../process/types.ts';
+import { writeFileAtomic } from '../util/atomic-file.ts';
+import { isSafeId } from '../util/identifiers.ts';
+import { isPidFileAlive } from '../util/process-state.ts';
+import { HaproxyConfigStore } from './config-store.ts';
+import { bindAddresses, parseHaproxyConfig } from './config-text.ts';
+import { listLoadBalancers, listLvsListeners, loadBalancerExists, lvsConfigPath, lvsPidPath } from './layout.ts';
+import { haproxyPeerName } from './peer-name.ts';
+import { jsonReply, type Reply } from './replies.ts';
+import { queryStatsSocket } from './stats-socket.ts';
+
+export const LB_ACTIONS = ['start', 'stop', 'reload'] as const;
+export type LbAction = (typeof LB_ACTIONS)[number];
+
+/**
+ * The UDP/SCTP (keepalived LVS) side of the shared `/loadbalancer/{id}/{action}` and
+ * `DELETE /listeners/{id}` routes. Ids of both kinds share one namespace (§4.1): an id with a
+ * haproxy.cfg is an LB, else one with an LVS config is an LVS listener.
+ */
+export interface LvsListenerBackend {
+  exists(listenerId: string): Promise<boolean>;
+  action(listenerId: string, action: LbAction): Promise<Reply>;
+  remove(listenerId: string): Promise<Reply>;
+}
+
+/** Neighbouring features called at the reference's points of the lifecycle. */
+export interface LifecycleHooks {
+  /** ACTIVE_STANDBY: refresh the VRRP haproxy check script (§4.4) before an action runs. */
+  beforeAction?(lbId: string, action: LbAction): Promise<void>;
+  /** SINGLE topology: gratuitous ARP / unsolicited NA for the LB's VIPs after start/reload (§4.5). */
+  advertiseVips?(lbId: string, addresses: string[]): Promise<void>;
+  /** After an LB is deleted: the check script without it (§3.8.1 step 4). */
+  afterDelete?(lbId: string): Promise<void>;
+}
+
+export interface HaproxyServiceOptions {
+  processManager?: HaproxyProcessManager;
+  hooks?: LifecycleHooks;
+  lvs?: LvsListenerBackend;
+  direct?: DirectManagerOptions;
+  systemd?: SystemdManagerOptions;
+}
+
+export interface ListenerStatus {
+  status: string;
+  uuid: string;
+  type: string;
+}
+
+const notFound = (lbId: string) => appError(404, 'Loadbalancer Not Found', `No loadbalancer with UUID: ${lbId}`);
+
+/** `[amphora_agent] process_manager`: `auto` is systemd when systemd runs the host. */
+export function createProcessManager(context: AgentContext, options: HaproxyServiceOptions = {}): HaproxyProcessManager {
+  const choice = context.config.current.amphora_agent.process_manager;
+  const systemd = choice === 'systemd' || (choice === 'auto' && existsSync('/run/systemd/system'));
+  return systemd ? new SystemdProcessManager(context, options.systemd) : new DirectProcessManager(context, options.direct);
+}
+
+/**
+ * The haproxy side of an amphora: config upload and validation, start/stop/reload, delete,
+ * listener listing. One operation per LB at a time (lock `lb:<id>`); ids are checked before
+ * anything touches the disk or a command line.
+ */
+export class HaproxyService {
+  readonly #context: AgentContext;
+  readonly store: HaproxyConfigStore;
+  readonly processes: HaproxyProcessManager;
+  readonly #hooks: LifecycleHooks;
+  readonly #lvs: LvsListenerBackend | undefined;
+
+  constructor(context: AgentContext, options: HaproxyServiceOptions = {}) {
+    this.#context = context;
+    this.store = new HaproxyConfigStore(context);
+    this.processes = options.processManager ?? createProcessManager(context, options);
+    this.#hooks = options.hooks ?? {};
+    this.#lvs = options.lvs;
+  }
+
+  /** At agent start: adopt (direct) the LBs found on disk. */
+  async start(): Promise<void> {
+    await this.store.ensureUserGroupConfig().catch((error: unknown) => {
+      this.#context.logger.warn({ err: error }, 'cannot write the haproxy user-group include');
+    });
+    await this.processes.adopt(await listLoadBalancers(this.#context.paths));
+  }
+
+  /** At agent exit. haproxy keeps running. */
+  async shutdown(): Promise<void> {
+    await this.processes.shutdown();
+  }
+
+  #lock<T>(lbId: string, work: () => Promise<T>): Promise<T> {
+    return this.#context.locks.run(`lb:${lbId}`, work);
+  }
+
+  #isActiveStandby(): boolean {
+    return this.#context.config.current.controller_worker.loadbalancer_topology === 'ACTIVE_STANDBY';
+  }
+
+  /** PUT /1.0/loadbalancer/{amphora_id}/{lb_id}/haproxy (§3.5). `readBody` runs after the id checks. */
+  async uploadConfig(amphoraId: string, lbId: string, readBody: () => Promise<Uint8Array>): Promise<Reply> {
+    if (!isSafeId(lbId)) throw appError(400, 'Invalid request', 'Invalid load balancer id');
+    const peerName = haproxyPeerName(amphoraId);
+    const body = await readBody();
+    const md5 = createHash('md5').update(body).digest('hex');
+    return this.#lock(lbId, async () => {
+      const outcome = await this.store.install(lbId, peerName, body);
+      if (!outcome.valid) {
+        this.#context.logger.warn({ lbId, output: outcome.output }, 'haproxy configuration rejected');
+        throw appError(400, 'Invalid request', outcome.output);
+      }
+      const prepared = await this.processes.prepare(lbId, peerName);
+      // (sic) the reference names keepalived in this haproxy error.
+      if (!prepared.ok) throw appError(500, 'Error enabling octavia-keepalived service', prepared.output);
+      return jsonReply(202, { message: 'OK' }, md5);
+    });
+  }
+
+  /** GET /1.0/loadbalancer/{lb_id}/haproxy (§3.6); the ETag is the MD5 of the stored bytes. */
+  async getConfig(lbId: string): Promise<Reply> {
+    if (!isSafeId(lbId)) throw notFound(lbId);
+    const bytes = await this.store.read(lbId);
+    if (bytes === undefined) throw notFound(lbId);
+    return { status: 200, body: bytes, etag: createHash('md5').update(bytes).digest('hex') };
+  }
+
+  /** PUT /1.0/loadbalancer/{object_id}/{action} (§3.7). */
+  async runAction(objectId: string, requestedAction: string): Promise<Reply> {
+    const action = requestedAction.toLowerCase();
+    if (!(LB_ACTIONS as readonly string[]).includes(action)) {
+      throw appError(400, 'Invalid Request', `Unknown action: ${action}`);
+    }
+    if (!isSafeId(objectId)) throw notFound(objectId);
+    return this.#lock(objectId, async () => {
+      if (await this.#isLvsListener(objectId)) return this.#lvs!.action(objectId, action as LbAction);
+      return this.#haproxyAction(objectId, action as LbAction);
+    });
+  }
+
+  async #isLvsListener(objectId: string): Promise<boolean> {
+    if (!this.#lvs || (await loadBalancerExists(this.#context.paths, objectId))) return false;
+    return this.#lvs.exists(objectId);
+  }
+
+  async #haproxyAction(lbId: string, requested: LbAction): Promise<Reply> {
+    if (!(await loadBalancerExists(this.#context.paths, lbId))) throw notFound(lbId);
+    if (this.#isActiveStandby()) await this.#hooks.beforeAction?.(lbId, requested);
+    let action = requested;
+    if (action === 'reload') {
+      // haproxy does not start on a reload: a stopped LB is started instead.
+      if (!(await this.processes.isRunning(lbId))) action = 'start';
+      else await this.#saveServersState(lbId);
+    }
+    const outcome = await this.processes[action](lbId);
+    if (!outcome.ok) throw appError(500, `Error ${action}ing haproxy`, outcome.output);
+    if (!this.#isActiveStandby() && action !== 'stop') await this.#advertise(lbId);
+    if (action === 'start') {
+      return jsonReply(202, { message: 'OK', details: `Configuration file is valid\nhaproxy daemon for ${lbId} started` });
+    }
+    return jsonReply(202, { message: 'OK', details: `Listener ${lbId} ${action}ed` });
+  }
+
+  /** Member states survive the reload: haproxy reads them back via `server-state-file`. */
+  async #saveServersState(lbId: string): Promise<void> {
+    const paths = this.#context.paths;
+    try {
+      const state = await queryStatsSocket(paths.statsSocket(lbId), 'show servers state', 5000);
+      await writeFileAtomic(paths.serversState(lbId), `${state}\n`, { mode: 0o644 });
+    } catch (error) {
+      this.#context.logger.warn({ lbId, err: error }, 'failed to save haproxy servers state');
+    }
+  }
+
+  async #advertise(lbId: string): Promise<void> {
+    if (!this.#hooks.advertiseVips) return;
+    try {
+      const text = await readFile(this.#context.paths.haproxyConfig(lbId), 'latin1');
+      await this.#hooks.advertiseVips(lbId, bindAddresses(text));
+    } catch (error) {
+      this.#context.logger.warn({ lbId, err: error }, 'VIP advertisement failed');
+    }
+  }
+
+  /** DELETE /1.0/listeners/{object_id} (§3.8): idempotent, 200 for unknown ids. */
+  async deleteObject(objectId: string): Promise<Reply> {
+    if (!isSafeId(objectId)) return jsonReply(200, { message: 'OK' });
+    return this.#lock(objectId, async () => {
+      if (await this.#isLvsListener(objectId)) return this.#lvs!.remove(objectId);
+      return this.#deleteLoadBalancer(objectId);
+    });
+  }
+
+  async #deleteLoadBalancer(lbId: string): Promise<Reply> {
+    const paths = this.#context.paths;
+    if (!(await loadBalancerExists(paths, lbId))) return jsonReply(200, { message: 'OK' });
+    if (await this.processes.isRunning(lbId)) {
+      const stopped = await this.processes.stop(lbId);
+      if (!stopped.ok) throw appError(500, 'Error stopping haproxy', stopped.output);
+    }
+    try {
+      const { statsSocket } = parseHaproxyConfig(await readFile(paths.haproxyConfig(lbId), 'latin1'));
+      await unlink(statsSocket);
+    } catch {
+      // no socket, or an unparsable config: nothing to clean
+    }
+    if (this.#hooks.afterDelete) {
+      await this.#hooks.afterDelete(lbId).catch((error: unknown) => {
+        this.#context.logger.warn({ lbId, err: error }, 'check script update after delete failed');
+      });
+    }
+    await rm(paths.lbCertDir(lbId), { recursive: true, force: true }).catch(() => undefined);
+    await this.processes.remove(lbId);
+    await rm(paths.lbDir(lbId), { recursive: true, force: true });
+    return jsonReply(200, { message: 'OK' });
+  }
+
+  /**
+   * GET /1.0/listeners (§3.4): every frontend of every LB, then the LVS listeners. An LB whose
+   * config cannot be parsed is skipped rather than failing the whole list (§8.4).
+   */
+  async listListeners(): Promise<ListenerStatus[]> {
+    const paths = this.#context.paths;
+    const listeners: ListenerStatus[] = [];
+    for (const lbId of await listLoadBalancers(paths)) {
+      try {
+        const parsed = parseHaproxyConfig(await readFile(paths.haproxyConfig(lbId), 'latin1'));
+        for (const [uuid, frontend] of parsed.frontends) listeners.push({ status: 'ACTIVE', uuid, type: frontend.mode });
+      } catch (error) {
+        this.#context.logger.warn({ lbId, err: error }, 'skipping an unparsable haproxy.cfg');
+      }
+    }
+    for (const listenerId of await listLvsListeners(paths)) {
+      listeners.push({ status: await this.#lvsStatus(listenerId), uuid: listenerId, type: 'UDP' });
+    }
+    return listeners;
+  }
+
+  /** §4.3: ACTIVE when keepalived runs a config with a virtual_server, ERROR when it died. */
+  async #lvsStatus(listenerId: string): Promise<string> {
+    const paths = this.#context.paths;
+    const pidFile = lvsPidPath(paths, listenerId);
+    const pidText = await readFile(pidFile, 'utf8').catch(() => undefined);
+    if (pidText === undefined) return 'OFFLINE';
+    if (!(await isPidFileAlive(pidFile))) return 'ERROR';
+    const config = await readFile(lvsConfigPath(paths, listenerId), 'latin1').catch(() => '');
+    return config.includes('virtual_server') ? 'ACTIVE' : 'OFFLINE';
+  }
+}
+
+/** The haproxy service main.ts wires in: `start()` after the API listens, `shutdown()` on exit. */
+export function createHaproxyService(context: AgentContext, options: HaproxyServiceOptions = {}): HaproxyService {
+  return new HaproxyService(context, options);
+}

@@ -1,0 +1,369 @@
+import { readFile, readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AgentContext } from '../context.ts';
+import { HaproxyConfigStore } from '../haproxy/config-store.ts';
+import { parseHaproxyConfig } from '../haproxy/config-text.ts';
+import { queryStatsSocket } from '../haproxy/stats-socket.ts';
+import { fileExists, writeFileAtomic } from '../util/atomic-file.ts';
+import { isProcessAlive, readPidFile } from '../util/process-state.ts';
+import { runCommand } from '../util/run-command.ts';
+import type { HaproxyProcessManager, ProcessOutcome } from './types.ts';
+
+export interface DirectManagerOptions {
+  /** How often supervised masters are checked for liveness. */
+  monitorIntervalMs?: number;
+  /** First respawn delay after a crash; doubles per consecutive crash up to `maxBackoffMs`. */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** A master alive this long resets the back-off. */
+  stableAfterMs?: number;
+  /** Old workers still serving after this many reloads get SIGTERM from their master. */
+  maxReloadsPerWorker?: number;
+}
+
+interface Supervised {
+  /** True between a successful start and a stop: a dead master is then a crash. */
+  wanted: boolean;
+  pid: number | undefined;
+  startedAt: number;
+  backoffMs: number;
+  respawnAt: number | undefined;
+}
+
+/** Agent-owned file beside the LB's config: what `start` needs after an agent restart. */
+const ENTRY_FILE = 'haproxy-supervisor.json';
+const LIMITS_FILE = 'haproxy-agent-limits.cfg';
+const START_TIMEOUT_MS = 30_000;
+const PID_FILE_WAIT_MS = 5_000;
+const STOP_GRACE_MS = 10_000;
+const RELOAD_SETTLE_MS = 10_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The agent runs haproxy itself, for hosts without systemd (containers, CI, dev mode):
+ * `haproxy -W -D` (master-worker, daemonized: the master outlives the agent), inside the
+ * configured network namespace, with the pid file where the reference keeps it. Reloads
+ * signal USR2 to the master, which hands its listening sockets to the new worker, so no
+ * connection is refused. A master that dies while wanted is respawned with back-off; after an
+ * agent restart, masters found through their pid files are adopted.
+ *
+ * Old workers are bounded with haproxy's own `mworker-max-reloads`, given in an extra global
+ * section (`-f <B>/haproxy-agent-limits.cfg`) so the uploaded config is not altered.
+ */
+export class DirectProcessManager implements HaproxyProcessManager {
+  readonly kind = 'direct';
+  readonly #context: AgentContext;
+  readonly #store: HaproxyConfigStore;
+  readonly #options: Required<DirectManagerOptions>;
+  readonly #supervised = new Map<string, Supervised>();
+  #timer: NodeJS.Timeout | undefined;
+  #checking = false;
+
+  constructor(context: AgentContext, options: DirectManagerOptions = {}) {
+    this.#context = context;
+    this.#store = new HaproxyConfigStore(context);
+    this.#options = {
+      monitorIntervalMs: options.monitorIntervalMs ?? 500,
+      initialBackoffMs: options.initialBackoffMs ?? 500,
+      maxBackoffMs: options.maxBackoffMs ?? 30_000,
+      stableAfterMs: options.stableAfterMs ?? 30_000,
+      maxReloadsPerWorker: options.maxReloadsPerWorker ?? 3,
+    };
+  }
+
+  #entryPath(lbId: string): string {
+    return join(this.#context.paths.lbDir(lbId), ENTRY_FILE);
+  }
+
+  #limitsPath(): string {
+    return join(this.#context.paths.basePath, LIMITS_FILE);
+  }
+
+  async prepare(lbId: string, peerName: string): Promise<ProcessOutcome> {
+    const entry = JSON.stringify({ peer_name: peerName });
+    const current = await readFile(this.#entryPath(lbId), 'utf8').catch(() => undefined);
+    if (current !== entry) await writeFileAtomic(this.#entryPath(lbId), entry, { mode: 0o600, preserveMode: false });
+    return { ok: true, output: '' };
+  }
+
+  async #peerName(lbId: string): Promise<string | undefined> {
+    try {
+      const entry = JSON.parse(await readFile(this.#entryPath(lbId), 'utf8')) as { peer_name?: unknown };
+      return typeof entry.peer_name === 'string' ? entry.peer_name : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #ensureLimits(): Promise<void> {
+    const text =
+      '# Written by amphora-agent (direct process manager): bounds the workers left by reloads.\n' +
+      `global\n    mworker-max-reloads ${this.#options.maxReloadsPerWorker}\n`;
+    const current = await readFile(this.#limitsPath(), 'utf8').catch(() => undefined);
+    if (current !== text) await writeFileAtomic(this.#limitsPath(), text, { mode: 0o644, preserveMode: false });
+  }
+
+  /** The live master pid of `lbId`, checked to really be haproxy running this LB's config. */
+  async #livePid(lbId: string): Promise<number | undefined> {
+    const pid = await readPidFile(this.#context.paths.haproxyPidFile(lbId));
+    if (pid === undefined || !(await isProcessAlive(pid))) return undefined;
+    const commandLine = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    // After a reboot the pid may belong to anything: only our haproxy carries this path.
+    return commandLine.split('\0').includes(this.#context.paths.haproxyConfig(lbId)) ? pid : undefined;
+  }
+
+  isRunning(lbId: string): Promise<boolean> {
+    return this.#livePid(lbId).then((pid) => pid !== undefined);
+  }
+
+  async start(lbId: string): Promise<ProcessOutcome> {
+    const running = await this.#livePid(lbId);
+    if (running !== undefined) {
+      this.#watch(lbId, running);
+      return { ok: true, output: '' };
+    }
+    const outcome = await this.#launch(lbId);
+    if (outcome.ok) this.#ensureMonitor();
+    return outcome;
+  }
+
+  async #launch(lbId: string): Promise<ProcessOutcome> {
+    const paths = this.#context.paths;
+    const peerName = await this.#peerName(lbId);
+    if (peerName === undefined) return { ok: false, output: `no supervisor entry for haproxy-${lbId}: upload its configuration again` };
+    await this.#ensureLimits();
+    await this.#store.ensureUserGroupConfig();
+    const pidFile = paths.haproxyPidFile(lbId);
+    await unlink(pidFile).catch(() => undefined);
+    const launched = await runCommand(
+      this.#store.haproxyCommand,
+      [
+        '-W', '-D',
+        '-f', paths.haproxyConfig(lbId),
+        '-f', paths.haproxyUserGroupConfig,
+        '-f', this.#limitsPath(),
+        '-p', pidFile,
+        '-L', peerName,
+      ],
+      { timeoutMs: START_TIMEOUT_MS, namespace: this.#context.config.current.amphora_agent.network_namespace },
+    );
+    if (launched.exitCode !== 0) return { ok: false, output: launched.output };
+    // The launcher exits once the sockets are bound; the master writes its pid just after.
+    const deadline = Date.now() + PID_FILE_WAIT_MS;
+    while (Date.now() < deadline) {
+      const pid = await this.#livePid(lbId);
+      if (pid !== undefined) {
+        this.#watch(lbId, pid, true);
+        return { ok: true, output: launched.output };
+      }
+      await sleep(10);
+    }
+    return { ok: false, output: `${launched.output}haproxy-${lbId} did not write its pid file` };
+  }
+
+  #watch(lbId: string, pid: number, fresh = false): void {
+    const entry = this.#supervised.get(lbId);
+    if (entry && !fresh) {
+      entry.wanted = true;
+      entry.pid = pid;
+      entry.respawnAt = undefined;
+      return;
+    }
+    this.#supervised.set(lbId, {
+      wanted: true,
+      pid,
+      startedAt: Date.now(),
+      backoffMs: entry?.backoffMs ?? this.#options.initialBackoffMs,
+      respawnAt: undefined,
+    });
+  }
+
+  async reload(lbId: string): Promise<ProcessOutcome> {
+    const pid = await this.#livePid(lbId);
+    if (pid === undefined) return { ok: false, output: `haproxy-${lbId} is not running` };
+    const peerName = await this.#peerName(lbId);
+    if (peerName === undefined) return { ok: false, output: `no supervisor entry for haproxy-${lbId}` };
+    // As systemd's ExecReload: check first (certificates may have changed since the upload).
+    const check = await this.#store.validate(this.#context.paths.haproxyConfig(lbId), peerName);
+    if (check.exitCode !== 0) return { ok: false, output: check.output };
+    await this.#ensureLimits();
+    const socket = await this.#statsSocket(lbId);
+    const before = socket ? await workerPid(socket) : undefined;
+    const childrenBefore = await childPids(pid);
+    process.kill(pid, 'SIGUSR2');
+    this.#watch(lbId, pid);
+    return this.#awaitNewWorker(lbId, pid, socket, before, childrenBefore);
+  }
+
+  /** A reload is done when a new worker answers (or, without a stats socket, exists). */
+  async #awaitNewWorker(
+    lbId: string,
+    master: number,
+    socket: string | undefined,
+    before: number | undefined,
+    childrenBefore: Set<number>,
+  ): Promise<ProcessOutcome> {
+    const deadline = Date.now() + RELOAD_SETTLE_MS;
+    while (Date.now() < deadline) {
+      if (!(await isProcessAlive(master))) return { ok: false, output: `haproxy-${lbId} exited during reload` };
+      if (socket && before !== undefined) {
+        const now = await workerPid(socket);
+        if (now !== undefined && now !== before) return { ok: true, output: '' };
+      } else {
+        const children = await childPids(master);
+        if ([...children].some((child) => !childrenBefore.has(child))) return { ok: true, output: '' };
+      }
+      await sleep(10);
+    }
+    return { ok: false, output: `haproxy-${lbId} started no new worker within ${RELOAD_SETTLE_MS} ms` };
+  }
+
+  async #statsSocket(lbId: string): Promise<string | undefined> {
+    try {
+      return parseHaproxyConfig(await readFile(this.#context.paths.haproxyConfig(lbId), 'latin1')).statsSocket;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async stop(lbId: string): Promise<ProcessOutcome> {
+    const entry = this.#supervised.get(lbId);
+    if (entry) entry.wanted = false;
+    this.#supervised.delete(lbId);
+    const pid = await this.#livePid(lbId);
+    if (pid !== undefined) {
+      process.kill(pid, 'SIGTERM');
+      const deadline = Date.now() + STOP_GRACE_MS;
+      while ((await isProcessAlive(pid)) && Date.now() < deadline) await sleep(10);
+      if (await isProcessAlive(pid)) {
+        // The master leads its own session and process group (-D): take the workers too.
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          process.kill(pid, 'SIGKILL');
+        }
+      }
+    }
+    await unlink(this.#context.paths.haproxyPidFile(lbId)).catch(() => undefined);
+    return { ok: true, output: '' };
+  }
+
+  async remove(lbId: string): Promise<void> {
+    this.#supervised.delete(lbId);
+    await unlink(this.#entryPath(lbId)).catch(() => undefined);
+  }
+
+  /**
+   * After an agent restart: a live master is adopted; a pid file whose process is gone means
+   * haproxy died (or the host rebooted) while it was meant to run, so it is started again,
+   * as systemd would start an enabled unit. A clean stop removes the pid file.
+   */
+  async adopt(lbIds: readonly string[]): Promise<void> {
+    for (const lbId of lbIds) {
+      await this.#context.locks.run(`lb:${lbId}`, async () => {
+        const pid = await this.#livePid(lbId);
+        if (pid !== undefined) {
+          this.#watch(lbId, pid);
+          this.#context.logger.info({ lbId, pid }, 'adopted running haproxy');
+        } else if (await fileExists(this.#context.paths.haproxyPidFile(lbId))) {
+          const outcome = await this.#launch(lbId);
+          this.#context.logger.info({ lbId, ok: outcome.ok }, 'restarted haproxy found dead at agent start');
+          if (!outcome.ok) this.#scheduleRespawn(lbId);
+        }
+      });
+    }
+    this.#ensureMonitor();
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #ensureMonitor(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => void this.#check(), this.#options.monitorIntervalMs);
+    this.#timer.unref();
+  }
+
+  #scheduleRespawn(lbId: string): void {
+    const entry = this.#supervised.get(lbId) ?? {
+      wanted: true,
+      pid: undefined,
+      startedAt: 0,
+      backoffMs: this.#options.initialBackoffMs,
+      respawnAt: undefined,
+    };
+    entry.wanted = true;
+    entry.pid = undefined;
+    entry.respawnAt = Date.now() + entry.backoffMs;
+    entry.backoffMs = Math.min(entry.backoffMs * 2, this.#options.maxBackoffMs);
+    this.#supervised.set(lbId, entry);
+  }
+
+  async #check(): Promise<void> {
+    if (this.#checking) return;
+    this.#checking = true;
+    try {
+      for (const [lbId, entry] of [...this.#supervised]) {
+        // Skip LBs an API call is working on; the next tick sees the result.
+        if (!entry.wanted || this.#context.locks.isBusy(`lb:${lbId}`)) continue;
+        if (entry.respawnAt === undefined) {
+          if (entry.pid !== undefined && (await isProcessAlive(entry.pid))) {
+            if (Date.now() - entry.startedAt > this.#options.stableAfterMs) entry.backoffMs = this.#options.initialBackoffMs;
+            continue;
+          }
+          this.#context.logger.warn({ lbId, pid: entry.pid, delayMs: entry.backoffMs }, 'haproxy exited; respawning');
+          this.#scheduleRespawn(lbId);
+          continue;
+        }
+        if (Date.now() < entry.respawnAt) continue;
+        await this.#context.locks.run(`lb:${lbId}`, async () => {
+          const current = this.#supervised.get(lbId);
+          if (current !== entry || !entry.wanted || !(await fileExists(this.#context.paths.haproxyConfig(lbId)))) return;
+          const running = await this.#livePid(lbId);
+          if (running !== undefined) {
+            this.#watch(lbId, running);
+            return;
+          }
+          const outcome = await this.#launch(lbId);
+          if (!outcome.ok) {
+            this.#context.logger.error({ lbId, output: outcome.output }, 'haproxy respawn failed');
+            this.#scheduleRespawn(lbId);
+          }
+        });
+      }
+    } catch (error) {
+      this.#context.logger.error({ err: error }, 'haproxy supervision check failed');
+    } finally {
+      this.#checking = false;
+    }
+  }
+}
+
+/** The pid `show info` reports: the worker that answers on the stats socket. */
+async function workerPid(socket: string): Promise<number | undefined> {
+  try {
+    const info = await queryStatsSocket(socket, 'show info', 1000);
+    const pid = /^Pid:\s*(\d+)\s*$/mu.exec(info)?.[1];
+    return pid === undefined ? undefined : Number(pid);
+  } catch {
+    return undefined;
+  }
+}
+
+async function childPids(parent: number): Promise<Set<number>> {
+  const children = new Set<number>();
+  const entries = await readdir('/proc').catch(() => [] as string[]);
+  await Promise.all(
+    entries
+      .filter((name) => /^\d+$/u.test(name))
+      .map(async (name) => {
+        const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (Number(fields[1]) === parent && fields[0] !== 'Z') children.add(Number(name));
+      }),
+  );
+  return children;
+}
