@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { projectRoot } from './util/project-root.ts';
 import { startAgent } from './agent.ts';
 import { ConfigError } from './config/load.ts';
 import { IniParseError } from './config/ini.ts';
@@ -25,8 +25,7 @@ Options:
 `;
 
 function packageVersion(): string {
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-  return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 async function main(argv: string[]): Promise<number> {

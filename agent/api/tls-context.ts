@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { SecureContextOptions, SecureVersion } from 'node:tls';
-import { parsePemBundle } from '../certs/pem-bundle.ts';
+import { splitPemBundle } from '../certs/pem-bundle.ts';
 import type { AgentConfig } from '../config/options.ts';
 import { ConfigError } from '../config/load.ts';
 
@@ -27,7 +27,7 @@ export async function loadSecureContextOptions(config: AgentConfig): Promise<Sec
     readFile(config.amphora_agent.agent_server_cert, 'utf8'),
     readFile(config.amphora_agent.agent_server_ca, 'utf8'),
   ]);
-  const bundle = parsePemBundle(bundleText);
+  const bundle = splitPemBundle(bundleText);
   return {
     cert: [bundle.certificate, ...bundle.chain].join('\n'),
     key: bundle.privateKey,

@@ -1,5 +1,5 @@
-import forge from 'node-forge';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
+import type forge from 'node-forge';
 
 /** A server certificate file split into its parts: leaf, chain, private key. */
 export interface PemBundle {
@@ -13,11 +13,10 @@ export class PemBundleError extends Error {}
 const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n[\s\S]*?-----END \1-----/gu;
 
 /**
- * Splits a combined PEM (certificate, optional chain, private key in any order) and checks that
- * the key belongs to the first certificate. Octavia writes an RSA key after the certificate;
- * other layouts and key types are accepted too.
+ * Splits a combined PEM (certificate, optional chain, private key in any order). Octavia writes
+ * an RSA key after the certificate; other layouts and key types are accepted too.
  */
-export function parsePemBundle(text: string): PemBundle {
+export function splitPemBundle(text: string): PemBundle {
   const certificates: string[] = [];
   let privateKey: string | undefined;
   for (const match of text.matchAll(BLOCK)) {
@@ -29,11 +28,21 @@ export function parsePemBundle(text: string): PemBundle {
   if (!certificate) throw new PemBundleError('no certificate found in PEM');
   if (!privateKey) throw new PemBundleError('no private key found in PEM');
   if (privateKey.includes('ENCRYPTED')) throw new PemBundleError('the private key is encrypted');
-  assertKeyMatches(certificate, privateKey);
   return { certificate, chain, privateKey };
 }
 
-function assertKeyMatches(certificatePem: string, keyPem: string): void {
+/**
+ * Splits the bundle and proves that its key belongs to its first certificate. node-forge is
+ * loaded on first use: only uploads need it, and it would otherwise sit in memory for nothing.
+ */
+export async function parsePemBundle(text: string): Promise<PemBundle> {
+  const bundle = splitPemBundle(text);
+  const { default: forgeModule } = await import('node-forge');
+  assertKeyMatches(forgeModule, bundle.certificate, bundle.privateKey);
+  return bundle;
+}
+
+function assertKeyMatches(forge: typeof import('node-forge'), certificatePem: string, keyPem: string): void {
   let certificate: forge.pki.Certificate;
   try {
     certificate = forge.pki.certificateFromPem(certificatePem);

@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../util/atomic-file.ts';
  */
 export async function replaceServerCertificate(path: string, pem: Buffer): Promise<void> {
   const text = pem.toString('utf8');
-  const bundle = parsePemBundle(text);
+  const bundle = await parsePemBundle(text);
   try {
     createSecureContext({ cert: [bundle.certificate, ...bundle.chain].join('\n'), key: bundle.privateKey });
   } catch (error) {

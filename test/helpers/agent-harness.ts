@@ -8,7 +8,8 @@ import { writePki, type DevPki } from '../../agent/certs/dev-pki.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 export const NODE = process.execPath;
-export const AGENT_MAIN = join(REPO_ROOT, 'agent', 'main.ts');
+/** The compiled agent, as installed (npm test builds it first). */
+export const AGENT_MAIN = join(REPO_ROOT, 'dist', 'agent', 'main.js');
 
 export interface HarnessOptions {
   /** Extra INI lines per group, e.g. { health_manager: ['heartbeat_interval = 1'] }. */

@@ -1,0 +1,49 @@
+import { readFile, readdir } from 'node:fs/promises';
+
+/** Shared measuring tools for the benchmarks. */
+
+export function percentile(samples: readonly number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] ?? Number.NaN;
+}
+
+export function round(value: number, digits = 2): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+/** A process and all its descendants (the reference agent runs as several processes). */
+export async function processTree(root: number): Promise<number[]> {
+  const parents = new Map<number, number>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/u.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[1]) parents.set(Number(entry), Number(fields[1]));
+  }
+  const tree = [root];
+  for (let index = 0; index < tree.length; index++) {
+    for (const [pid, parent] of parents) if (parent === tree[index]) tree.push(pid);
+  }
+  return tree;
+}
+
+/** RSS and PSS in MB summed over a process tree. */
+export async function treeMemory(root: number): Promise<{ rssMb: number; pssMb: number; processes: number }> {
+  let rssKb = 0;
+  let pssKb = 0;
+  const pids = await processTree(root);
+  for (const pid of pids) {
+    const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '');
+    rssKb += Number(/^Rss:\s+(\d+)/mu.exec(rollup)?.[1] ?? 0);
+    pssKb += Number(/^Pss:\s+(\d+)/mu.exec(rollup)?.[1] ?? 0);
+  }
+  return { rssMb: round(rssKb / 1024, 1), pssMb: round(pssKb / 1024, 1), processes: pids.length };
+}
+
+export async function timeIt<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const start = process.hrtime.bigint();
+  const value = await work();
+  return [value, Number(process.hrtime.bigint() - start) / 1e6];
+}
