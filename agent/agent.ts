@@ -11,6 +11,8 @@ import { KeyedMutex } from './util/keyed-mutex.ts';
 import { PackageVersions } from './info/package-versions.ts';
 import { createAmphoraInfo } from './info/amphora-info.ts';
 import type { AgentContext } from './context.ts';
+import { createHaproxyService } from './haproxy/lifecycle.ts';
+import { createListenerCertificates } from './certs/listener-certificates.ts';
 
 export interface StartOptions {
   configFiles: string[];
@@ -59,20 +61,25 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
   };
 
   const versions = new PackageVersions();
-  const info = createAmphoraInfo(context, versions, async () => []);
+  const haproxy = createHaproxyService(context);
+  const info = createAmphoraInfo(context, versions, (lbId) => haproxy.listenerIds(lbId));
   let api: ApiServer | undefined;
   const routers = buildRouters({
     context,
     info,
+    haproxy,
+    listenerCertificates: createListenerCertificates(context),
     reloadTlsMaterial: async () => api?.reloadTlsMaterial(),
   });
   api = await startApiServer(initial, createApp(logger, routers), logger);
   const { address, port } = api.address();
   logger.info({ address, port, configFiles: sources.files }, 'amphora agent listening');
   if (dev) printDevBanner(dev, port);
+  await haproxy.start();
 
   const stop = async () => {
     await api.close();
+    await haproxy.shutdown();
     logger.flush();
   };
   const onSignal = (signal: NodeJS.Signals) => {

@@ -242,6 +242,16 @@ export class HaproxyService {
     return listeners;
   }
 
+  /** Frontend names of one LB (for /details); none when the config is missing or unparsable. */
+  async listenerIds(lbId: string): Promise<string[]> {
+    try {
+      const text = await readFile(this.#context.paths.haproxyConfig(lbId), 'latin1');
+      return [...parseHaproxyConfig(text).frontends.keys()];
+    } catch {
+      return [];
+    }
+  }
+
   /** §4.3: ACTIVE when keepalived runs a config with a virtual_server, ERROR when it died. */
   async #lvsStatus(listenerId: string): Promise<string> {
     const paths = this.#context.paths;

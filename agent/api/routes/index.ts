@@ -3,12 +3,18 @@ import type { AgentContext } from '../../context.ts';
 import type { AmphoraInfoSource } from '../../info/amphora-info.ts';
 import { amphoraRouter } from './amphora.ts';
 import { agentAdminRouter } from './agent-admin.ts';
+import type { HaproxyService } from '../../haproxy/lifecycle.ts';
+import type { ListenerCertificates } from '../../certs/listener-certificates.ts';
+import { loadBalancerRouter } from './loadbalancer.ts';
+import { listenerCertificatesRouter } from './listener-certificates.ts';
 
 /** Everything a router may need; built once by agent.ts. */
 export interface RouterDependencies {
   context: AgentContext;
   info: AmphoraInfoSource;
   reloadTlsMaterial: () => Promise<void>;
+  haproxy: HaproxyService;
+  listenerCertificates: ListenerCertificates;
 }
 
 /**
@@ -19,5 +25,7 @@ export function buildRouters(dependencies: RouterDependencies): Router[] {
   return [
     amphoraRouter(dependencies.info),
     agentAdminRouter(dependencies.context, dependencies.reloadTlsMaterial),
+    loadBalancerRouter(dependencies.context, dependencies.haproxy),
+    listenerCertificatesRouter(dependencies.context, dependencies.listenerCertificates),
   ];
 }
