@@ -139,3 +139,19 @@ test('rotation: a keep-alive connection finishes on the old certificate, the nex
   });
   assert.equal(presented, new X509Certificate(fresh.certPem).fingerprint256);
 });
+
+test('logs carry a request id per call and never a key, PEM body or heartbeat key', async () => {
+  const config = await readFile(agent.configFile, 'utf8');
+  const rotated = config.replace('heartbeat_key = insecure', 'heartbeat_key = rotated-secret-value');
+  assert.equal((await agent.request('PUT', '/1.0/config', rotated)).status, 202);
+  assert.equal((await agent.request('PUT', '/1.0/config', config)).status, 202);
+  const output = agent.output();
+  assert.match(output, /Option health_manager\.heartbeat_key changed from \[\[redacted\]\] to \[\[redacted\]\]/u);
+  for (const secret of ['rotated-secret-value', 'insecure', 'PRIVATE KEY', 'BEGIN CERTIFICATE']) {
+    assert.ok(!output.includes(secret), `log output contains ${secret}`);
+  }
+  const requestLines = output.split('\n').filter((line) => line.includes('"msg":"request completed"'));
+  assert.ok(requestLines.length >= 5);
+  const ids = requestLines.map((line) => (JSON.parse(line) as { req: { id: string } }).req.id);
+  assert.equal(new Set(ids).size, ids.length, 'every request has its own id');
+});
