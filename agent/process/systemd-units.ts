@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Handlebars from 'handlebars';
+import { templatesDir } from '../util/project-root.ts';
 
 /**
  * systemd units of the reference (§4.9.1, §4.9.4), rendered from templates/systemd/. Every
  * value interpolated here is an agent path, a validated id or a peer name (Base64 alphabet),
  * so no escaping is applied (the reference's HTML escaping is the wrong one for unit files).
  */
-const TEMPLATE_DIR = new URL('../../templates/systemd/', import.meta.url);
-
 function load(name: string): Handlebars.TemplateDelegate {
-  const source = readFileSync(new URL(name, TEMPLATE_DIR), 'utf8');
+  const source = readFileSync(join(templatesDir(), 'systemd', name), 'utf8');
   return Handlebars.compile(source, { noEscape: true, strict: true });
 }
 
