@@ -1,0 +1,204 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { deflate } from 'pako';
+import { signPayload } from '../../agent/heartbeat/envelope.ts';
+import { HeartbeatLoop } from '../../agent/heartbeat/heartbeat-loop.ts';
+import { encodeHeartbeat } from '../../agent/heartbeat/encode.ts';
+import { runHeartbeatListen } from '../../agent/heartbeat/listen-command.ts';
+import type { HeartbeatMessage } from '../../agent/heartbeat/message.ts';
+import { LiveConfig } from '../../agent/config/live-config.ts';
+import { silentLogger } from '../../agent/util/logger.ts';
+import { VECTORS } from '../unit/heartbeat/vectors.ts';
+import { heartbeatConfig, withTempDir } from '../helpers/heartbeat-config.ts';
+import { startPythonReceiver } from '../helpers/heartbeat-receiver.ts';
+
+const WRAP = new URL('./heartbeat_wrap.py', import.meta.url).pathname;
+const AMPHORA_ID = '3f2a9a2e-6f0b-4a4e-9a59-6a3c3b8f6d01';
+
+for (const [name, vector] of Object.entries(VECTORS)) {
+  test(`vector ${name}: Octavia's wrap_envelope, the spec and our signer agree byte for byte`, () => {
+    const python = execFileSync('/usr/bin/python3', [WRAP, vector.json, vector.key]).toString().trim();
+    const ours = signPayload(Buffer.from(deflate(Buffer.from(vector.json), { level: 9, legacyHash: true })), vector.key);
+    assert.equal(python, ours.toString('hex'));
+    assert.equal(python, vector.payload + Buffer.from(vector.hmac, 'ascii').toString('hex'));
+  });
+}
+
+test('heartbeats of an empty amphora reach Octavia\'s receiver over IPv4, IPv6 and a host name, in round robin', async () => {
+  await withTempDir('hb-env-', async (basePath) => {
+    const key = 'insecure-heartbeat-key';
+    const v4 = await startPythonReceiver('127.0.0.1', [key]);
+    const v6 = await startPythonReceiver('::1', [key]);
+    const named = await startPythonReceiver('127.0.0.1', [key]);
+    try {
+      const config = heartbeatConfig({
+        amphora_agent: { amphora_id: AMPHORA_ID },
+        haproxy_amphora: { base_path: basePath },
+        health_manager: {
+          heartbeat_key: key,
+          // A malformed entry is logged and skipped; the others keep working.
+          controller_ip_port_list: `127.0.0.1:${v4.port}, no-port-here, [::1]:${v6.port}, localhost:${named.port}`,
+        },
+      });
+      const loop = new HeartbeatLoop({ config: () => config, logger: silentLogger });
+      const beats = [];
+      for (let index = 0; index < 6; index += 1) beats.push(await loop.beat());
+      await loop.stop();
+      assert.deepEqual(beats.map((beat) => beat.seq), [0, 1, 2, 3, 4, 5]);
+      assert.deepEqual(beats.map((beat) => beat.destination?.entry), [
+        `127.0.0.1:${v4.port}`, `[::1]:${v6.port}`, `localhost:${named.port}`,
+        `127.0.0.1:${v4.port}`, `[::1]:${v6.port}`, `localhost:${named.port}`,
+      ]);
+      const [first, second, third] = await Promise.all([v4.waitFor(2), v6.waitFor(2), named.waitFor(2)]);
+      assert.deepEqual(first![0]!.results[key]!.ok, { id: AMPHORA_ID, seq: 0, listeners: {}, pools: {}, ver: 3 });
+      assert.equal(second![0]!.results[key]!.ok!.seq, 1);
+      assert.equal(second![0]!.source, '::1');
+      assert.equal(third![1]!.results[key]!.ok!.seq, 5);
+    } finally {
+      await Promise.all([v4.stop(), v6.stop(), named.stop()]);
+    }
+  });
+});
+
+test('key rotation: every heartbeat is sent under both keys; a receiver with either key accepts exactly one', async () => {
+  await withTempDir('hb-rot-', async (basePath) => {
+    const receiver = await startPythonReceiver('127.0.0.1', ['old-key', 'new-key', 'other-key']);
+    try {
+      const config = heartbeatConfig({
+        amphora_agent: { amphora_id: AMPHORA_ID },
+        haproxy_amphora: { base_path: basePath },
+        health_manager: { heartbeat_key: 'old-key', heartbeat_key_next: 'new-key', controller_ip_port_list: `127.0.0.1:${receiver.port}` },
+      });
+      const loop = new HeartbeatLoop({ config: () => config, logger: silentLogger });
+      const beat = await loop.beat();
+      await loop.stop();
+      assert.equal(beat.sent, 2);
+      const datagrams = await receiver.waitFor(2);
+      const accepted = (key: string) => datagrams.filter((datagram) => datagram.results[key]!.ok).map((d) => d.results[key]!.ok!.seq);
+      assert.deepEqual(accepted('old-key'), [0]);
+      assert.deepEqual(accepted('new-key'), [0]);
+      assert.deepEqual(accepted('other-key'), []);
+    } finally {
+      await receiver.stop();
+    }
+  });
+});
+
+test('live configuration: destinations, key and amphora id change without a restart', async () => {
+  await withTempDir('hb-live-', async (basePath) => {
+    const first = await startPythonReceiver('127.0.0.1', ['key-1']);
+    const second = await startPythonReceiver('127.0.0.1', ['key-2']);
+    try {
+      const options = (port: number, key: string, id: string) => ({
+        amphora_agent: { amphora_id: id },
+        haproxy_amphora: { base_path: basePath },
+        health_manager: { heartbeat_key: key, controller_ip_port_list: `127.0.0.1:${port}`, heartbeat_interval: '1' },
+      });
+      const live = new LiveConfig(heartbeatConfig(options(first.port, 'key-1', 'amp-1')), []);
+      const loop = new HeartbeatLoop({ config: () => live.current, logger: silentLogger });
+      live.on('change', () => loop.configChanged());
+      loop.start();
+      await first.waitFor(1);
+      live.apply(heartbeatConfig(options(second.port, 'key-2', 'amp-2')));
+      const [received] = await Promise.all([second.waitFor(1, 3000)]);
+      await loop.stop();
+      assert.equal(received![0]!.results['key-2']!.ok!.id, 'amp-2');
+      assert.equal(first.received.every((datagram) => datagram.results['key-1']!.ok!.id === 'amp-1'), true);
+    } finally {
+      await Promise.all([first.stop(), second.stop()]);
+    }
+  });
+});
+
+function largeMessage(members: number): HeartbeatMessage {
+  const listenerId = randomUUID();
+  const memberMap = new Map<string, string>();
+  for (let index = 0; index < members; index += 1) memberMap.set(randomUUID(), 'UP');
+  return {
+    id: AMPHORA_ID,
+    seq: 9,
+    listeners: new Map([[listenerId, { status: 'OPEN', stats: { tx: 1n, rx: 2n, conns: 3n, totconns: 4n, ereq: 0n } }]]),
+    pools: new Map([[`${randomUUID()}:${listenerId}`, { status: 'UP', members: memberMap }]]),
+  };
+}
+
+test('large amphorae: 1,000 members fit with pools; 10,000 members are sent without pools, still accepted', async () => {
+  const receiver = await startPythonReceiver('127.0.0.1', ['k']);
+  try {
+    const { createSocket } = await import('node:dgram');
+    const socket = createSocket('udp4');
+    const send = (datagram: Buffer) =>
+      new Promise<void>((resolve, reject) => socket.send(datagram, receiver.port, '127.0.0.1', (error) => (error ? reject(error) : resolve())));
+    const small = await encodeHeartbeat(largeMessage(1000), { keys: ['k'], encrypt: false });
+    const large = await encodeHeartbeat(largeMessage(10_000), { keys: ['k'], encrypt: false });
+    assert.equal(small.poolsOmitted, false);
+    assert.equal(large.poolsOmitted, true);
+    assert.ok(large.datagrams[0]!.length <= 65_507);
+    await send(small.datagrams[0]!);
+    await send(large.datagrams[0]!);
+    socket.close();
+    const [withPools, withoutPools] = await receiver.waitFor(2);
+    const full = withPools!.results['k']!.ok!;
+    assert.equal(Object.keys((Object.values(full.pools as object)[0] as { members: object }).members).length, 1000);
+    const reduced = withoutPools!.results['k']!.ok!;
+    assert.equal(Object.keys(reduced.listeners as object).length, 1);
+    assert.equal('pools' in reduced, false);
+    assert.equal(reduced.ver, 3);
+  } finally {
+    await receiver.stop();
+  }
+});
+
+test('encryption: Octavia cannot read it, heartbeat-listen can; signed heartbeats are listed too', async () => {
+  await withTempDir('hb-enc-', async (basePath) => {
+    const octavia = await startPythonReceiver('127.0.0.1', ['k1']);
+    let stdout = '';
+    let stderr = '';
+    const sink = (append: (text: string) => void) =>
+      new Writable({ write(chunk: Buffer, _encoding, done) { append(chunk.toString()); done(); } });
+    const listening = runHeartbeatListen(['--port', '0', '--bind', '127.0.0.1', '--key', 'k1', '--count', '2', '--timeout', '10'], {
+      stdout: sink((text) => { stdout += text; }),
+      stderr: sink((text) => { stderr += text; }),
+    });
+    try {
+      while (!/listening on/u.test(stderr)) await new Promise((resolve) => setTimeout(resolve, 10));
+      const listenPort = Number(/:(\d+)\n/u.exec(stderr)![1]);
+      const make = (encrypt: boolean, port: number) =>
+        heartbeatConfig({
+          amphora_agent: { amphora_id: AMPHORA_ID },
+          haproxy_amphora: { base_path: basePath },
+          health_manager: { heartbeat_key: 'k1', heartbeat_encryption: String(encrypt), controller_ip_port_list: `127.0.0.1:${port}` },
+        });
+      let config = make(true, octavia.port);
+      const loop = new HeartbeatLoop({ config: () => config, logger: silentLogger });
+      await loop.beat();
+      config = make(true, listenPort);
+      await loop.beat();
+      config = make(false, listenPort);
+      await loop.beat();
+      await loop.stop();
+      const [refused] = await octavia.waitFor(1);
+      assert.equal(refused!.results['k1']!.error, 'InvalidHMACException');
+      assert.equal(await listening, 0);
+      const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      assert.deepEqual(lines.map((line) => [line.form, (line.message as { seq: number }).seq]), [['encrypted', 1], ['signed', 2]]);
+    } finally {
+      await octavia.stop();
+    }
+  });
+});
+
+test('heartbeat-listen refuses a wrong key and, with --encrypted, plain signed datagrams', async () => {
+  const { describeDatagram } = await import('../../agent/heartbeat/listen-command.ts');
+  const datagram = signPayload(Buffer.from(deflate(Buffer.from(VECTORS.a.json), { level: 9 })), VECTORS.a.key);
+  const remote = { address: '127.0.0.1', port: 1 };
+  assert.match(describeDatagram(datagram, remote, { keys: ['wrong'], encryptedOnly: false }).text, /signature does not match/u);
+  assert.match(describeDatagram(datagram, remote, { keys: [VECTORS.a.key], encryptedOnly: true }).text, /not encrypted/u);
+  const ok = describeDatagram(datagram, remote, { keys: ['wrong', VECTORS.a.key], encryptedOnly: false });
+  assert.equal(ok.valid, true);
+  assert.equal((JSON.parse(ok.text) as { key: number }).key, 2);
+  assert.equal(await runHeartbeatListen(['--port', 'x', '--key', 'k'], { stdout: new Writable({ write: (_c, _e, d) => d() }), stderr: new Writable({ write: (_c, _e, d) => d() }) }), 2);
+});
