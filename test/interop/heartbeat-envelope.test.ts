@@ -97,7 +97,7 @@ test('live configuration: destinations, key and amphora id change without a rest
         haproxy_amphora: { base_path: basePath },
         health_manager: { heartbeat_key: key, controller_ip_port_list: `127.0.0.1:${port}`, heartbeat_interval: '1' },
       });
-      const live = new LiveConfig(heartbeatConfig(options(first.port, 'key-1', 'amp-1')), []);
+      const live = new LiveConfig(heartbeatConfig(options(first.port, 'key-1', 'amp-1')), { files: [], directories: [] });
       const loop = new HeartbeatLoop({ config: () => live.current, logger: silentLogger });
       live.on('change', () => loop.configChanged());
       loop.start();
