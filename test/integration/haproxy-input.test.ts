@@ -1,0 +1,143 @@
+/**
+ * Hostile and concurrent input against the real agent: ids that try to leave base_path,
+ * oversized bodies, racing uploads to one load balancer, listener certificate hashing.
+ */
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { startAgentProcess, type AgentHandle } from '../helpers/agent-harness.ts';
+import { freePort, httpGet, killHaproxyUnder, startMembers, testHaproxyConfig } from '../helpers/haproxy-fixtures.ts';
+
+let agent: AgentHandle;
+let members: Awaited<ReturnType<typeof startMembers>>;
+const created: string[] = [];
+
+before(async () => {
+  agent = await startAgentProcess();
+  members = await startMembers(['only-member']);
+});
+
+after(async () => {
+  for (const lbId of created) await agent?.request('DELETE', `/1.0/listeners/${lbId}`).catch(() => undefined);
+  await agent?.stop();
+  await killHaproxyUnder(agent.directory);
+  await agent?.destroy();
+  await members?.close();
+});
+
+async function tree(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  return entries.map((entry) => relative(root, join(entry.parentPath, entry.name))).sort();
+}
+
+const BAD_IDS = ['..', '%2e%2e', '%2E%2E%2F%2E%2E%2Fetc', 'a%2Fb', 'a%20b', 'a%00b', 'lb%0Aid', 'x'.repeat(65)];
+
+test('ids outside [A-Za-z0-9_-]{1,64} are refused before anything touches the disk', { timeout: 60_000 }, async () => {
+  const before = await tree(agent.directory);
+  const config = testHaproxyConfig({ basePath: agent.basePath, lbId: 'x', listenerId: 'l', port: 1, memberPorts: [1] });
+  for (const id of BAD_IDS) {
+    const upload = await agent.request('PUT', `/1.0/loadbalancer/amp/${id}/haproxy`, config);
+    assert.equal(upload.status, 400, `upload ${id}`);
+    assert.equal(upload.headers['content-type'], 'application/json');
+    const fetched = await agent.request('GET', `/1.0/loadbalancer/${id}/haproxy`);
+    assert.equal(fetched.status, 404, `get ${id}`);
+    assert.equal(fetched.headers['content-type'], 'application/json');
+    for (const action of ['start', 'reload', 'stop']) {
+      const answer = await agent.request('PUT', `/1.0/loadbalancer/${id}/${action}`);
+      assert.equal(answer.status, 404, `${action} ${id}`);
+      assert.equal((answer.json() as { message: string }).message, 'Loadbalancer Not Found');
+    }
+    assert.equal((await agent.request('DELETE', `/1.0/listeners/${id}`)).status, 200, `delete ${id}`);
+    assert.equal((await agent.request('PUT', `/1.0/loadbalancer/${id}/certificates/evil.pem`, 'x')).status, 400, `cert put ${id}`);
+    assert.equal((await agent.request('GET', `/1.0/loadbalancer/${id}/certificates/evil.pem`)).status, 404, `cert get ${id}`);
+    assert.equal((await agent.request('DELETE', `/1.0/loadbalancer/${id}/certificates/evil.pem`)).status, 200, `cert delete ${id}`);
+  }
+  for (const filename of ['..%2Fevil.pem', '.pem', '..pem', 'a%20b.pem', 'x%00.pem', 'test.bla']) {
+    for (const method of ['PUT', 'GET', 'DELETE']) {
+      const answer = await agent.request(method, `/1.0/loadbalancer/${randomUUID()}/certificates/${filename}`, method === 'PUT' ? 'x' : undefined);
+      assert.equal(answer.status, 400, `${method} ${filename}`);
+      assert.deepEqual(answer.json(), { message: 'Filename has wrong format' });
+    }
+  }
+  assert.deepEqual(await tree(agent.directory), before);
+});
+
+test('unknown actions get the reference\'s 400, checked before the id', async () => {
+  const answer = await agent.request('PUT', `/1.0/loadbalancer/${randomUUID()}/error`);
+  assert.equal(answer.status, 400);
+  assert.deepEqual(answer.json(), { message: 'Invalid Request', details: 'Unknown action: error' });
+  assert.deepEqual((await agent.request('PUT', '/1.0/loadbalancer/../Haproxy')).json(), {
+    message: 'Invalid Request',
+    details: 'Unknown action: haproxy',
+  });
+  const upper = await agent.request('PUT', `/1.0/loadbalancer/${'a'.repeat(8)}/START`);
+  assert.equal(upper.status, 404);
+});
+
+test('an oversized upload gets a JSON 413 and writes nothing', { timeout: 30_000 }, async () => {
+  const lbId = randomUUID();
+  const answer = await agent.request('PUT', `/1.0/loadbalancer/amp/${lbId}/haproxy`, Buffer.alloc(17 * 1024 * 1024, 0x23));
+  assert.equal(answer.status, 413);
+  assert.equal(answer.headers['content-type'], 'application/json');
+  assert.equal((answer.json() as { http_code: number }).http_code, 413);
+  await assert.rejects(stat(join(agent.basePath, lbId)));
+});
+
+test('concurrent uploads (valid and invalid) to one LB leave exactly one validated config live', { timeout: 60_000 }, async () => {
+  const lbId = randomUUID();
+  created.push(lbId);
+  const port = await freePort();
+  const variant = (index: number) =>
+    testHaproxyConfig({ basePath: agent.basePath, lbId, listenerId: 'listener', port, memberPorts: members.ports, comment: `variant ${index}` });
+  const bodies = Array.from({ length: 12 }, (_, index) => (index % 3 === 2 ? `${variant(index)}\nthis is not haproxy\n` : variant(index)));
+  const answers = await Promise.all(bodies.map((body) => agent.request('PUT', `/1.0/loadbalancer/amp/${lbId}/haproxy`, body)));
+  assert.deepEqual(
+    answers.map((answer) => answer.status),
+    bodies.map((_, index) => (index % 3 === 2 ? 400 : 202)),
+  );
+  const live = await readFile(join(agent.basePath, lbId, 'haproxy.cfg'), 'utf8');
+  const valid = bodies.filter((_, index) => index % 3 !== 2).map((body) => body.replace('\n    group nogroup', ''));
+  assert.ok(valid.includes(live), 'the live config is one of the accepted uploads, whole');
+  const leftovers = (await readdir(join(agent.basePath, lbId))).filter((name) => name.includes('.tmp') || name === 'haproxy.cfg.new');
+  assert.deepEqual(leftovers, []);
+
+  // Racing actions and uploads on a running LB: every call answers, haproxy keeps serving.
+  assert.equal((await agent.request('PUT', `/1.0/loadbalancer/${lbId}/start`)).status, 202);
+  const mixed = await Promise.all([
+    ...Array.from({ length: 4 }, () => agent.request('PUT', `/1.0/loadbalancer/${lbId}/reload`)),
+    ...Array.from({ length: 4 }, (_, index) => agent.request('PUT', `/1.0/loadbalancer/amp/${lbId}/haproxy`, variant(100 + index))),
+  ]);
+  assert.deepEqual(mixed.map((answer) => answer.status), [202, 202, 202, 202, 202, 202, 202, 202]);
+  const served = await httpGet(port);
+  assert.equal(served.body, 'only-member');
+});
+
+test('listener certificates: MD5 over the stored bytes both ways (CRLF and binary), 0600, idempotent delete', { timeout: 30_000 }, async () => {
+  const lbId = randomUUID();
+  const path = `/1.0/loadbalancer/${lbId}/certificates/${createHash('sha1').update(lbId).digest('hex')}.pem`;
+  const missing = await agent.request('GET', path);
+  assert.equal(missing.status, 404);
+  assert.equal(missing.headers['content-type'], 'application/json');
+  assert.equal((missing.json() as { message: string }).message, 'Certificate Not Found');
+
+  for (const content of [Buffer.from('-----BEGIN CERTIFICATE-----\r\nMIIB\r\n-----END CERTIFICATE-----\r\n'), randomBytes(4096)]) {
+    const digest = createHash('md5').update(content).digest('hex');
+    const put = await agent.request('PUT', path, content);
+    assert.equal(put.status, 200);
+    assert.deepEqual(put.json(), { message: 'OK' });
+    assert.equal(put.headers.etag, digest);
+    const got = await agent.request('GET', path);
+    assert.equal(got.status, 200);
+    assert.deepEqual(got.json(), { md5sum: digest });
+    assert.equal(got.headers.etag, digest);
+  }
+  const file = join(agent.certDir, lbId, path.split('/').at(-1)!);
+  assert.equal((await stat(file)).mode & 0o777, 0o600);
+  assert.deepEqual((await agent.request('DELETE', path)).json(), { message: 'OK' });
+  await assert.rejects(stat(file));
+  assert.equal((await agent.request('DELETE', path)).status, 200);
+  const reference = await agent.request('GET', `/1.0/loadbalancer/${lbId}/certificates/test.pem`);
+  assert.deepEqual(reference.json(), { message: 'Certificate Not Found', details: 'No certificate with filename: test.pem' });
+});
