@@ -30,8 +30,7 @@ function packageVersion(): string {
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'heartbeat-listen') {
-    const listenCommand = './heartbeat/listen-command.ts';
-    const { runHeartbeatListen } = (await import(listenCommand)) as { runHeartbeatListen(args: string[]): Promise<number> };
+    const { runHeartbeatListen } = await import('./heartbeat/listen-command.ts');
     return runHeartbeatListen(argv.slice(1));
   }
   let parsed;
