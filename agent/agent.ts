@@ -84,10 +84,17 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
   };
   const onSignal = (signal: NodeJS.Signals) => {
     logger.info({ signal }, 'stopping; haproxy and keepalived keep running');
+    // In-flight requests get the reference's 30 s grace, then the process goes regardless.
+    setTimeout(() => process.exit(0), 30_000).unref();
     stop().finally(() => process.exit(0));
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  // logrotate sends SIGUSR1 (Node would start its inspector); logs go to stdout, so there is
+  // nothing to reopen. SIGHUP and SIGUSR2 must not kill the agent either.
+  for (const signal of ['SIGUSR1', 'SIGHUP', 'SIGUSR2'] as const) {
+    process.on(signal, () => logger.info({ signal }, 'signal ignored'));
+  }
   return { context, api, stop };
 }
 

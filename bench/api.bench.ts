@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writePki, type DevPki } from '../agent/certs/dev-pki.ts';
-import { AGENT_MAIN, NODE, httpsCall, renderConfig } from '../test/helpers/agent-harness.ts';
+import { AGENT_COMMAND, httpsCall, renderConfig } from '../test/helpers/agent-harness.ts';
 import { percentile, round, timeIt, treeMemory } from './measure.ts';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
@@ -68,7 +68,7 @@ const directory = await mkdtemp(join(tmpdir(), 'amphora-bench-'));
 try {
   const pki = await writePki(join(directory, 'pki'), { serverNames: [AMPHORA_ID], serverAddresses: ['127.0.0.1'] });
   const oursConfig = await prepare(join(directory, 'ours'), pki, 19501);
-  const results = [await measure({ name: 'amphora-agent (this)', command: [NODE, [AGENT_MAIN, '--config-file', oursConfig]], port: 19501 }, pki)];
+  const results = [await measure({ name: 'amphora-agent (this)', command: [AGENT_COMMAND[0], [...AGENT_COMMAND.slice(1), '--config-file', oursConfig]], port: 19501 }, pki)];
   if (existsSync('/usr/bin/amphora-agent')) {
     const referenceConfig = await prepare(join(directory, 'reference'), pki, 19502);
     results.push(await measure({ name: 'reference (python3-octavia)', command: ['/usr/bin/python3', ['/usr/bin/amphora-agent', '--config-file', referenceConfig]], port: 19502 }, pki));

@@ -10,6 +10,8 @@ export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 export const NODE = process.execPath;
 /** The compiled agent, as installed (npm test builds it first). */
 export const AGENT_MAIN = join(REPO_ROOT, 'dist', 'agent', 'main.js');
+/** How the agent is started everywhere: logrotate's SIGUSR1 must not open Node's inspector. */
+export const AGENT_COMMAND = [NODE, '--disable-sigusr1', AGENT_MAIN] as const;
 
 export interface HarnessOptions {
   /** Extra INI lines per group, e.g. { health_manager: ['heartbeat_interval = 1'] }. */
@@ -93,7 +95,7 @@ export async function restartAgentProcess(previous: AgentHandle): Promise<AgentH
 }
 
 async function launch(setup: { directory: string; amphoraId: string; pki: DevPki; configFile: string }): Promise<AgentHandle> {
-  const child = spawn(NODE, [AGENT_MAIN, '--config-file', setup.configFile], {
+  const child = spawn(AGENT_COMMAND[0], [...AGENT_COMMAND.slice(1), '--config-file', setup.configFile], {
     cwd: setup.directory,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -5,10 +5,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from 'node:https';
-import { AGENT_MAIN, NODE, httpsCall } from '../helpers/agent-harness.ts';
+import { AGENT_COMMAND, httpsCall } from '../helpers/agent-harness.ts';
 
 const run = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(NODE, [AGENT_MAIN, ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, ...env } });
+  spawnSync(AGENT_COMMAND[0], [...AGENT_COMMAND.slice(1), ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, ...env } });
 
 test('--help and --version answer and exit 0; unknown flags exit 2', () => {
   const help = run(['--help']);
@@ -43,7 +43,7 @@ test('a bad option value stops start-up naming group, option and value', async (
 test('with no config file the agent starts in dev mode and prints a working curl command', async () => {
   const home = await mkdtemp(join(tmpdir(), 'agent-dev-'));
   const stateDir = join(home, 'state');
-  const child = spawn(NODE, [AGENT_MAIN, '--state-dir', stateDir], { env: { ...process.env, HOME: home }, cwd: home });
+  const child = spawn(AGENT_COMMAND[0], [...AGENT_COMMAND.slice(1), '--state-dir', stateDir], { env: { ...process.env, HOME: home }, cwd: home });
   try {
     let output = '';
     const command = await new Promise<string>((resolve, reject) => {
@@ -73,5 +73,23 @@ test('with no config file the agent starts in dev mode and prints a working curl
     child.kill('SIGTERM');
     await new Promise((done) => (child.exitCode !== null ? done(null) : child.once('exit', done)));
     await rm(home, { recursive: true, force: true });
+  }
+});
+
+test('SIGUSR1, SIGHUP and SIGUSR2 are ignored; SIGTERM stops the agent with exit 0', async () => {
+  const { startAgentProcess } = await import('../helpers/agent-harness.ts');
+  const agent = await startAgentProcess();
+  try {
+    for (const signal of ['SIGUSR1', 'SIGHUP', 'SIGUSR2'] as const) {
+      agent.process.kill(signal);
+      await new Promise((done) => setTimeout(done, 200));
+      assert.equal((await agent.request('GET', '/')).status, 200, `alive after ${signal}`);
+    }
+    assert.doesNotMatch(agent.output(), /Debugger listening/u);
+    const exited = new Promise<number | null>((done) => agent.process.once('exit', (code) => done(code)));
+    agent.process.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  } finally {
+    await agent.destroy();
   }
 });
