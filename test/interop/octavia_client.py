@@ -98,6 +98,94 @@ def op_client(driver, amphora, call):
     return response_value(method(amphora, *args, **call.get("kwargs", {})))
 
 
+# HAProxy lifecycle calls (load balancer config, actions, listener certificates) -------------
+# A load balancer is described by {"lb_id", "listener_id", "pool_id", "port", "member_ports",
+# "connection_limit"}; it is rebuilt as Octavia data models for every call, and Octavia's own
+# combined-listener Jinja templater renders its haproxy.cfg inside update_amphora_listeners.
+
+def build_loadbalancer(amphora, call):
+    from octavia.common import constants
+    amphora.status = constants.AMPHORA_ALLOCATED
+    amphora.role = constants.ROLE_STANDALONE
+    amphora.vrrp_ip = "127.0.0.1"
+    members = [
+        data_models.Member(id="member-%d" % index, ip_address="127.0.0.1", protocol_port=port,
+                           weight=1, enabled=True, backup=False,
+                           provisioning_status=constants.ACTIVE,
+                           operating_status=constants.ONLINE)
+        for index, port in enumerate(call.get("member_ports", []))
+    ]
+    pool = data_models.Pool(id=call["pool_id"], protocol=constants.PROTOCOL_HTTP,
+                            lb_algorithm=constants.LB_ALGORITHM_ROUND_ROBIN, enabled=True,
+                            members=members, provisioning_status=constants.ACTIVE,
+                            operating_status=constants.ONLINE)
+    for member in members:
+        member.pool = pool
+    listener = data_models.Listener(id=call["listener_id"], project_id="interop-project",
+                                    protocol=constants.PROTOCOL_HTTP,
+                                    protocol_port=call["port"], enabled=True,
+                                    connection_limit=call.get("connection_limit", 4000),
+                                    default_pool=pool, default_pool_id=pool.id, pools=[pool],
+                                    provisioning_status=constants.ACTIVE,
+                                    operating_status=constants.ONLINE)
+    vip = data_models.Vip(ip_address="127.0.0.1")
+    loadbalancer = data_models.LoadBalancer(id=call["lb_id"], project_id="interop-project",
+                                            vip=vip, listeners=[listener],
+                                            amphorae=[amphora], pools=[pool], enabled=True,
+                                            topology=constants.TOPOLOGY_SINGLE,
+                                            provisioning_status=constants.ACTIVE)
+    listener.load_balancer = loadbalancer
+    listener.load_balancer_id = loadbalancer.id
+    pool.load_balancer = loadbalancer
+    pool.listeners = [listener]
+    vip.load_balancer = loadbalancer
+    amphora.load_balancer = loadbalancer
+    return loadbalancer
+
+
+def op_render_haproxy(driver, amphora, call):
+    """The haproxy.cfg the controller would upload for this load balancer."""
+    loadbalancer = build_loadbalancer(amphora, call)
+    versions = driver._get_haproxy_versions(amphora)
+    return driver.jinja_combo.build_config(host_amphora=amphora, listeners=loadbalancer.listeners,
+                                           tls_certs={}, haproxy_versions=versions)
+
+
+def op_update_listeners(driver, amphora, call):
+    """Render, upload_config and reload_listener, as a listener create/update does."""
+    driver.update_amphora_listeners(build_loadbalancer(amphora, call), amphora)
+    return None
+
+
+def op_lb_action(driver, amphora, call):
+    """driver.start / driver.reload for the whole load balancer."""
+    loadbalancer = build_loadbalancer(amphora, call)
+    getattr(driver, call["action"])(loadbalancer, amphora)
+    return None
+
+
+def op_lb_stop(driver, amphora, call):
+    """PUT /loadbalancer/{id}/stop through the client (no driver flow sends it)."""
+    return response_value(client(driver, amphora)._action("stop", amphora, call["lb_id"]))
+
+
+def op_delete_listener(driver, amphora, call):
+    """driver.delete(listener): the last listener gone, the agent deletes the LB."""
+    loadbalancer = build_loadbalancer(amphora, call)
+    driver.delete(loadbalancer.listeners[0])
+    return None
+
+
+def op_upload_cert(driver, amphora, call):
+    """The controller's md5 check then upload (_upload_cert); returns whether it uploaded."""
+    import hashlib
+    pem = call["pem"].encode("utf-8")
+    api = client(driver, amphora)
+    before = api.get_cert_md5sum(amphora, call["lb_id"], call["name"], ignore=(404,))
+    driver._upload_cert(amphora, call["lb_id"], pem, hashlib.md5(pem).hexdigest(), call["name"])
+    return {"md5_before": before, "uploaded": before != hashlib.md5(pem).hexdigest()}
+
+
 OPERATIONS = {name[3:]: function for name, function in dict(globals()).items() if name.startswith("op_")}
 
 
