@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { OWASP_SUITE_B_CIPHERS } from './model.ts';
+
+/**
+ * Everything the renderers need besides the model (config-rendering.md §1.4): operator options,
+ * host facts and haproxy feature flags. Renderers are pure functions of (model, context).
+ */
+export interface HaproxyFeatures {
+  serverStateFile: boolean;
+  httpReuse: boolean;
+  poolAlpn: boolean;
+  prometheus: boolean;
+  insecureFork: boolean;
+}
+
+export interface MemInfo {
+  MemFree: number;
+  Buffers: number;
+  Cached: number;
+}
+
+export interface RenderContext {
+  /** This amphora: selects the VRRP self/peers and the haproxy `-L` peer name. */
+  thisAmphoraId: string | null;
+  features: HaproxyFeatures;
+  cpuCount: number | null;
+  activeTunedProfiles: string | null;
+  meminfo: MemInfo | null;
+  basePath: string;
+  baseCertDir: string;
+  connectionLogging: boolean;
+  userLogFormat: string;
+  userLogFacility: number;
+  administrativeLogFacility: number;
+  logSocket: string;
+  defaultConnectionLimit: number;
+  stickSize: string;
+  defaultListenerCiphers: string;
+  defaultPoolCiphers: string;
+  keepalivedVrrp: {
+    checkInterval: number;
+    failCount: number;
+    successCount: number;
+    garpRefreshInterval: number;
+    garpRefreshCount: number;
+  };
+  /**
+   * Hard limit on open files for haproxy, or null when unlimited/unknown. haproxy needs about
+   * two descriptors per connection and refuses to start when maxconn does not fit.
+   */
+  maxOpenFiles: number | null;
+}
+
+export const DEFAULT_USER_LOG_FORMAT =
+  '{{ project_id }} {{ lb_id }} %f %ci %cp %t %{+Q}r %ST %B %U %[ssl_c_verify] %{+Q}[ssl_c_s_dn] %b %s %Tt %tsc';
+
+/** Feature flags of upstream `build_config` for a haproxy major.minor version. */
+export function featuresForVersion(major: number, minor: number): HaproxyFeatures {
+  const atLeast = (maj: number, min: number) => major > maj || (major === maj && minor >= min);
+  return {
+    serverStateFile: atLeast(1, 6),
+    httpReuse: atLeast(1, 6),
+    poolAlpn: atLeast(1, 9),
+    prometheus: major >= 2,
+    insecureFork: atLeast(2, 2),
+  };
+}
+
+export const NO_FEATURES: HaproxyFeatures = {
+  serverStateFile: false,
+  httpReuse: false,
+  poolAlpn: false,
+  prometheus: false,
+  insecureFork: false,
+};
+
+/** Operator defaults with every feature off and no host facts: upstream's golden-test setting. */
+export function baseRenderContext(overrides: Partial<RenderContext> = {}): RenderContext {
+  return {
+    thisAmphoraId: null,
+    features: { ...NO_FEATURES },
+    cpuCount: null,
+    activeTunedProfiles: null,
+    meminfo: null,
+    basePath: '/var/lib/octavia',
+    baseCertDir: '/var/lib/octavia/certs',
+    connectionLogging: true,
+    userLogFormat: DEFAULT_USER_LOG_FORMAT,
+    userLogFacility: 0,
+    administrativeLogFacility: 1,
+    logSocket: '/run/rsyslog/octavia/log',
+    defaultConnectionLimit: 50000,
+    stickSize: '10k',
+    defaultListenerCiphers: OWASP_SUITE_B_CIPHERS,
+    defaultPoolCiphers: OWASP_SUITE_B_CIPHERS,
+    keepalivedVrrp: { checkInterval: 5, failCount: 2, successCount: 2, garpRefreshInterval: 5, garpRefreshCount: 2 },
+    maxOpenFiles: null,
+    ...overrides,
+  };
+}
+
+/** The hard open-file limit of this process (what haproxy, as our child, can raise to). */
+export function readOpenFileHardLimit(limitsText?: string): number | null {
+  let text = limitsText;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/self/limits', 'utf8');
+    } catch {
+      return null;
+    }
+  }
+  const line = text.split('\n').find((l) => l.startsWith('Max open files'));
+  const hard = line?.trim().split(/\s+/)[4];
+  if (hard === undefined || hard === 'unlimited') return null;
+  const value = Number(hard);
+  return Number.isInteger(value) && value > 0 ? value : null;
+}
+
+export function readMeminfo(text?: string): MemInfo | null {
+  let content = text;
+  if (content === undefined) {
+    try {
+      content = readFileSync('/proc/meminfo', 'utf8');
+    } catch {
+      return null;
+    }
+  }
+  const value = (key: string) => {
+    const match = new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(content);
+    return match?.[1] ? Number(match[1]) : null;
+  };
+  const free = value('MemFree');
+  const buffers = value('Buffers');
+  const cached = value('Cached');
+  return free === null || buffers === null || cached === null ? null : { MemFree: free, Buffers: buffers, Cached: cached };
+}
+
+export function readTunedProfiles(): string | null {
+  try {
+    return readFileSync('/etc/tuned/active_profile', 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** Host facts of this machine, for the agent's own renderings. */
+export function hostFacts(): Pick<RenderContext, 'cpuCount' | 'activeTunedProfiles' | 'meminfo' | 'maxOpenFiles'> {
+  return {
+    cpuCount: cpus().length,
+    activeTunedProfiles: readTunedProfiles(),
+    meminfo: readMeminfo(),
+    maxOpenFiles: readOpenFileHardLimit(),
+  };
+}
+
+/** Parses `haproxy -v` output into major/minor as the reference agent does. */
+export function parseHaproxyVersion(output: string): { major: number; minor: number } | null {
+  const match = /version (\d+)\.(\d+)(\.|-dev)/.exec(output);
+  return match?.[1] && match[2] ? { major: Number(match[1]), minor: Number(match[2]) } : null;
+}
