@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds the release tarball that the diskimage element installs under /opt/amphora-agent:
+# compiled agent, templates, unit files, and the production npm packages, which carry the
+# Node.js runtime (npm package `node`), so the image needs no distribution Node.
+# Usage: scripts/build-release.sh [OUTPUT_DIR]   (default: ./release)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+output=$(realpath -m "${1:-release}")
+version=$(node -p 'require("./package.json").version')
+staging=$(mktemp -d)
+trap 'rm -rf "$staging"' EXIT
+
+npm run build --silent
+root="$staging/amphora-agent"
+mkdir -p "$root"
+cp -r dist templates systemd package.json package-lock.json "$root/"
+echo "$version" > "$root/VERSION"
+git rev-parse HEAD > "$root/GITREF" 2>/dev/null || true
+(cd "$root" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
+# The `node` package links its runtime in a preinstall step, which --ignore-scripts skipped.
+(cd "$root/node_modules/node" && node installArchSpecificPackage >/dev/null)
+
+mkdir -p "$output"
+tarball="$output/amphora-agent-$version.tar.gz"
+tar -C "$root" -czf "$tarball" .
+echo "$tarball"

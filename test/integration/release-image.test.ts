@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent } from 'node:https';
+import { writePki } from '../../agent/certs/dev-pki.ts';
+import { REPO_ROOT, httpsCall, renderConfig } from '../helpers/agent-harness.ts';
+
+// The release tarball and the diskimage element's install step, run against a folder standing
+// in for the image root (no chroot or image build here): the installed wrapper must start an
+// agent from the tarball alone.
+test('release tarball + element install: the installed wrapper runs a working agent', { timeout: 240_000 }, async () => {
+  const work = await mkdtemp(join(tmpdir(), 'release-'));
+  try {
+    const build = spawnSync(join(REPO_ROOT, 'scripts', 'build-release.sh'), [join(work, 'out')], { encoding: 'utf8', timeout: 200_000 });
+    assert.equal(build.status, 0, build.stderr);
+    const tarball = build.stdout.trim().split('\n').pop()!;
+    const root = join(work, 'root');
+    const home = join(root, 'opt', 'amphora-agent');
+    await mkdir(home, { recursive: true });
+    assert.equal(spawnSync('tar', ['-C', home, '-xzf', tarball]).status, 0);
+    const install = spawnSync(join(REPO_ROOT, 'diskimage', 'elements', 'amphora-agent-node', 'install.d', '75-amphora-agent-node-install'), {
+      encoding: 'utf8',
+      env: { ...process.env, TARGET_ROOT: root, DIB_INIT_SYSTEM: 'systemd' },
+    });
+    assert.equal(install.status, 0, install.stderr);
+
+    const wrapper = join(root, 'usr', 'local', 'bin', 'amphora-agent');
+    assert.equal((await stat(wrapper)).mode & 0o777, 0o755);
+    assert.equal((await stat(join(root, 'usr/lib/systemd/system/amphora-agent.service'))).mode & 0o777, 0o644);
+    const unit = await readFile(join(root, 'usr/lib/systemd/system/amphora-agent.service'), 'utf8');
+    assert.match(unit, /^ExecStart=\/usr\/local\/bin\/amphora-agent --config-file \/etc\/octavia\/amphora-agent.conf$/mu);
+    const version = (JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    assert.equal((await readFile(join(root, 'opt', 'amphora-agent.version'), 'utf8')).trim(), version);
+
+    const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', AMPHORA_AGENT_HOME: home };
+    const printed = spawnSync(wrapper, ['--version'], { encoding: 'utf8', env });
+    assert.equal(printed.stdout.trim(), version, printed.stderr);
+
+    const state = join(work, 'state');
+    const pki = await writePki(join(state, 'pki'), { serverNames: ['release-amp'], serverAddresses: ['127.0.0.1'] });
+    await writeFile(join(state, 'agent.conf'), renderConfig(state, 'release-amp', 0, pki));
+    const agent = spawn(wrapper, ['--config-file', join(state, 'agent.conf')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let output = '';
+        const timer = setTimeout(() => reject(new Error(output)), 15_000);
+        agent.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          const match = /"port":(\d+)/u.exec(output);
+          if (match) {
+            clearTimeout(timer);
+            resolve(Number(match[1]));
+          }
+        });
+      });
+      const client = new Agent({ cert: pki.clientPem, key: pki.clientPem, ca: pki.caCertPem });
+      const answer = await httpsCall({ port, agent: client, method: 'GET', path: '/1.0/info', servername: 'release-amp' });
+      assert.equal(answer.status, 200, answer.text);
+    } finally {
+      agent.kill('SIGTERM');
+      await new Promise((done) => (agent.exitCode !== null ? done(null) : agent.once('exit', done)));
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
