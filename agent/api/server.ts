@@ -62,7 +62,7 @@ export async function startApiServer(config: AgentConfig, app: Express, logger: 
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host: config.haproxy_amphora.bind_host, port: config.haproxy_amphora.bind_port }, () => {
+    server.listen({ host: config.haproxy_amphora.bind_host, port: config.haproxy_amphora.bind_port, backlog: 2048 }, () => {
       server.off('error', reject);
       resolve();
     });
