@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { AgentContext } from '../context.ts';
 import { HaproxyConfigStore } from '../haproxy/config-store.ts';
 import { parseHaproxyConfig } from '../haproxy/config-text.ts';
+import { haproxyPeerName } from '../haproxy/peer-name.ts';
 import { queryStatsSocket } from '../haproxy/stats-socket.ts';
 import { fileExists, writeFileAtomic } from '../util/atomic-file.ts';
 import { isProcessAlive, readPidFile } from '../util/process-state.ts';
@@ -87,13 +88,19 @@ export class DirectProcessManager implements HaproxyProcessManager {
     return { ok: true, output: '' };
   }
 
+  /**
+   * The peer name recorded at upload; for an LB uploaded before this agent ran (no entry), the
+   * one of this amphora's configured id, which is what the controller used.
+   */
   async #peerName(lbId: string): Promise<string | undefined> {
     try {
       const entry = JSON.parse(await readFile(this.#entryPath(lbId), 'utf8')) as { peer_name?: unknown };
-      return typeof entry.peer_name === 'string' ? entry.peer_name : undefined;
+      if (typeof entry.peer_name === 'string') return entry.peer_name;
     } catch {
-      return undefined;
+      // no entry: fall through
     }
+    const amphoraId = this.#context.config.current.amphora_agent.amphora_id;
+    return amphoraId ? haproxyPeerName(amphoraId) : undefined;
   }
 
   async #ensureLimits(): Promise<void> {
