@@ -153,9 +153,3 @@ export function hostFacts(): Pick<RenderContext, 'cpuCount' | 'activeTunedProfil
     maxOpenFiles: readOpenFileHardLimit(),
   };
 }
-
-/** Parses `haproxy -v` output into major/minor as the reference agent does. */
-export function parseHaproxyVersion(output: string): { major: number; minor: number } | null {
-  const match = /version (\d+)\.(\d+)(\.|-dev)/.exec(output);
-  return match?.[1] && match[2] ? { major: Number(match[1]), minor: Number(match[2]) } : null;
-}

@@ -18,7 +18,7 @@ import {
   type Pool,
   type TlsVersion,
 } from './model.ts';
-import { peerName } from './peer-name.ts';
+import { haproxyPeerName as peerName } from '../haproxy/peer-name.ts';
 import { haproxyWord, registerPartial, RenderError, renderTemplate } from './template-engine.ts';
 
 /**

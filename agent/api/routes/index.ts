@@ -7,6 +7,8 @@ import type { HaproxyService } from '../../haproxy/lifecycle.ts';
 import type { ListenerCertificates } from '../../certs/listener-certificates.ts';
 import { loadBalancerRouter } from './loadbalancer.ts';
 import { listenerCertificatesRouter } from './listener-certificates.ts';
+import { modelRouter } from './model.ts';
+import { ModelService } from '../../render/model-service.ts';
 
 /** Everything a router may need; built once by agent.ts. */
 export interface RouterDependencies {
@@ -27,5 +29,6 @@ export function buildRouters(dependencies: RouterDependencies): Router[] {
     agentAdminRouter(dependencies.context, dependencies.reloadTlsMaterial),
     loadBalancerRouter(dependencies.context, dependencies.haproxy),
     listenerCertificatesRouter(dependencies.context, dependencies.listenerCertificates),
+    modelRouter(new ModelService(dependencies.context, dependencies.haproxy)),
   ];
 }

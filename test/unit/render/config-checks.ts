@@ -6,7 +6,7 @@ import { runCommand } from '../../../agent/util/run-command.ts';
 import { certificateFiles } from '../../../agent/render/certificates.ts';
 import type { RenderContext } from '../../../agent/render/context.ts';
 import type { LoadBalancerModel } from '../../../agent/render/model.ts';
-import { peerName } from '../../../agent/render/peer-name.ts';
+import { haproxyPeerName as peerName } from '../../../agent/haproxy/peer-name.ts';
 
 /**
  * Real syntax checks of rendered files: `haproxy -c` (with the certificate files the config

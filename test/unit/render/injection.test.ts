@@ -5,7 +5,7 @@ import { baseRenderContext } from '../../../agent/render/context.ts';
 import { aclLine, renderHaproxy } from '../../../agent/render/haproxy.ts';
 import { renderLvs } from '../../../agent/render/lvs.ts';
 import { OWASP_SUITE_B_CIPHERS, validateModel, type LoadBalancerModel } from '../../../agent/render/model.ts';
-import { peerName } from '../../../agent/render/peer-name.ts';
+import { haproxyPeerName as peerName } from '../../../agent/haproxy/peer-name.ts';
 import { haproxyWord, RenderError, templatePath } from '../../../agent/render/template-engine.ts';
 import { fixtureB, listenerOf, poolOf, tlsMaterial, udpFixture, type Json } from './fixtures.ts';
 
