@@ -58,12 +58,12 @@ export const OPTION_TABLE = {
     heartbeat_interval: integerOption(10, 'Seconds between heartbeats.', { min: 1 }, { mutable: true }),
     heartbeat_key: stringOption('None', 'HMAC key for heartbeats.', { mutable: true, secret: true }),
     heartbeat_key_next: optionalStringOption(
-      'During key rotation: the new key. Every heartbeat is then sent signed with each key.',
+      'During key rotation: the new key. Every heartbeat is then sent once signed with each key, so health managers holding either key accept it (docs/heartbeat.md).',
       { mutable: true, secret: true },
     ),
     heartbeat_encryption: booleanOption(
       false,
-      'Encrypt heartbeats with AES-256-GCM (Octavia\'s health manager cannot read them).',
+      'Encrypt heartbeats with AES-256-GCM, key derived from the heartbeat key by HKDF (Octavia\'s health manager cannot read them; docs/heartbeat.md).',
       { mutable: true },
     ),
   },

@@ -16,6 +16,7 @@ import { heartbeatConfig, withTempDir } from '../helpers/heartbeat-config.ts';
 import { startPythonReceiver } from '../helpers/heartbeat-receiver.ts';
 
 const WRAP = new URL('./heartbeat_wrap.py', import.meta.url).pathname;
+const HEALTH_UPDATE = new URL('./heartbeat_health_update.py', import.meta.url).pathname;
 const AMPHORA_ID = '3f2a9a2e-6f0b-4a4e-9a59-6a3c3b8f6d01';
 
 for (const [name, vector] of Object.entries(VECTORS)) {
@@ -150,6 +151,46 @@ test('large amphorae: 1,000 members fit with pools; 10,000 members are sent with
   } finally {
     await receiver.stop();
   }
+});
+
+test('large amphorae: Octavia\'s health update refreshes the amphora and keeps pool and member statuses', async () => {
+  const message = largeMessage(10_000);
+  const [listenerId] = message.listeners.keys();
+  const [poolKey] = message.pools.keys();
+  const poolId = poolKey!.slice(0, poolKey!.lastIndexOf(':'));
+  const memberIds = [...message.pools.get(poolKey!)!.members.keys()].slice(0, 3);
+  const dbLb = {
+    id: 'lb-1',
+    enabled: true,
+    provisioning_status: 'ACTIVE',
+    operating_status: 'ONLINE',
+    listeners: { [listenerId!]: { id: listenerId, enabled: true, protocol: 'HTTP', operating_status: 'OFFLINE' } },
+    pools: { [poolId]: { operating_status: 'ONLINE', members: Object.fromEntries(memberIds.map((id) => [id, { operating_status: 'ERROR' }])) } },
+  };
+  const update = async (members: number) => {
+    const small = { ...message, pools: new Map([[poolKey!, { status: 'UP', members: new Map([...message.pools.get(poolKey!)!.members].slice(0, members)) }]]) };
+    const encoded = await encodeHeartbeat(members > 5000 ? message : small, { keys: ['k'], encrypt: false });
+    const output = execFileSync('/usr/bin/python3', [HEALTH_UPDATE], {
+      input: JSON.stringify({ datagram: encoded.datagrams[0]!.toString('hex'), key: 'k', db_lb: dbLb }),
+    });
+    return { poolsOmitted: encoded.poolsOmitted, result: JSON.parse(output.toString()) as Record<string, unknown> };
+  };
+  const large = await update(10_000);
+  assert.equal(large.poolsOmitted, true);
+  assert.deepEqual(large.result, {
+    refreshed: true,
+    listeners: { [listenerId!]: 'ONLINE' },
+    pools: {},
+    members: {},
+    loadbalancer: {},
+    error: "KeyError('pools')",
+  });
+  // The same amphora with few enough members: full statuses, no error.
+  const fits = await update(3);
+  assert.equal(fits.poolsOmitted, false);
+  assert.equal(fits.result.refreshed, true);
+  assert.deepEqual(fits.result.members, Object.fromEntries(memberIds.map((id) => [id, 'ONLINE'])));
+  assert.equal(fits.result.error, null);
 });
 
 test('encryption: Octavia cannot read it, heartbeat-listen can; signed heartbeats are listed too', async () => {
