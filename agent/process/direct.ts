@@ -198,7 +198,7 @@ export class DirectProcessManager implements HaproxyProcessManager {
     const socket = await this.#statsSocket(lbId);
     const before = socket ? await workerPid(socket) : undefined;
     const childrenBefore = await childPids(pid);
-    process.kill(pid, 'SIGUSR2');
+    if (!signal(pid, 'SIGUSR2')) return { ok: false, output: `haproxy-${lbId} exited before its reload` };
     this.#watch(lbId, pid);
     return this.#awaitNewWorker(lbId, pid, socket, before, childrenBefore);
   }
@@ -240,16 +240,12 @@ export class DirectProcessManager implements HaproxyProcessManager {
     this.#supervised.delete(lbId);
     const pid = await this.#livePid(lbId);
     if (pid !== undefined) {
-      process.kill(pid, 'SIGTERM');
+      signal(pid, 'SIGTERM');
       const deadline = Date.now() + STOP_GRACE_MS;
       while ((await isProcessAlive(pid)) && Date.now() < deadline) await sleep(10);
       if (await isProcessAlive(pid)) {
         // The master leads its own session and process group (-D): take the workers too.
-        try {
-          process.kill(-pid, 'SIGKILL');
-        } catch {
-          process.kill(pid, 'SIGKILL');
-        }
+        if (!signal(-pid, 'SIGKILL')) signal(pid, 'SIGKILL');
       }
     }
     await unlink(this.#context.paths.haproxyPidFile(lbId)).catch(() => undefined);
@@ -346,6 +342,16 @@ export class DirectProcessManager implements HaproxyProcessManager {
     } finally {
       this.#checking = false;
     }
+  }
+}
+
+/** Sends `name` to `pid`; false when the process is already gone. */
+function signal(pid: number, name: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, name);
+    return true;
+  } catch {
+    return false;
   }
 }
 
