@@ -73,13 +73,14 @@ export function effectiveConnectionLimit(listener: Listener, ctx: RenderContext)
 }
 
 /**
- * Largest maxconn haproxy can honour under the open-file hard limit: it needs about two
- * descriptors per connection plus some for listeners, servers, checks and logs.
+ * Largest maxconn haproxy can honour under the open-file hard limit: two descriptors per
+ * connection, plus maxconn/4 splice pipes of two descriptors each (option splice-*), plus some
+ * for listeners, servers, checks and logs.
  */
 export function maxconnCap(ctx: RenderContext): number | null {
   if (ctx.maxOpenFiles === null) return null;
   const reserve = Math.max(64, Math.floor(ctx.maxOpenFiles / 20));
-  return Math.max(1, Math.floor((ctx.maxOpenFiles - reserve) / 2));
+  return Math.max(1, Math.floor(((ctx.maxOpenFiles - reserve) * 2) / 5));
 }
 
 /** Pools behind a listener (§1.6): default pool, then redirect pools of live policies, deduplicated. */

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Handlebars from 'handlebars';
+import { templatesDir } from '../util/project-root.ts';
 
 /**
  * Handlebars set up for config files, not HTML: no entity escaping at all (`noEscape`), and
@@ -80,11 +82,10 @@ function createEngine(): typeof Handlebars {
 }
 
 const engine = createEngine();
-const TEMPLATE_ROOT = new URL('../../templates/', import.meta.url);
 const cache = new Map<string, Handlebars.TemplateDelegate>();
 
 export function templatePath(name: string): string {
-  return new URL(name, TEMPLATE_ROOT).pathname;
+  return join(templatesDir(), name);
 }
 
 function compiled(name: string): Handlebars.TemplateDelegate {

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { startAgentProcess, type AgentHandle } from '../helpers/agent-harness.ts';
+
+/**
+ * The model endpoint against the real agent process (direct process manager, real haproxy on
+ * loopback): PUT renders, validates with haproxy -c, starts haproxy and answers with an ETag;
+ * traffic then flows through the rendered listener; GET returns the stored model.
+ */
+
+let agent: AgentHandle;
+let backend: Server;
+let backendPort = 0;
+
+before(async () => {
+  agent = await startAgentProcess();
+  backend = createServer((_req, res) => res.end('you hit: model-backend'));
+  await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+  backendPort = (backend.address() as AddressInfo).port;
+});
+
+after(async () => {
+  await agent?.request('DELETE', `/1.0/listeners/${lbId}`).catch(() => undefined);
+  await agent?.destroy();
+  backend?.close();
+});
+
+const lbId = randomUUID();
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function get(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: '/', timeout: 3000 }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve(text));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('PUT model renders, starts haproxy and serves traffic; GET returns the model', { timeout: 60_000 }, async () => {
+  const port = await freePort();
+  const poolId = randomUUID();
+  const model = {
+    loadbalancer: {
+      id: lbId,
+      vip: { ip_address: '127.0.0.1' },
+      listeners: [{ id: randomUUID(), protocol: 'HTTP', protocol_port: port, default_pool_id: poolId }],
+      pools: [{ id: poolId, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN', members: [{ id: randomUUID(), address: '127.0.0.1', protocol_port: backendPort }] }],
+    },
+  };
+  const put = await agent.request('PUT', `/1.0/loadbalancer/${agent.amphoraId}/${lbId}/model`, JSON.stringify(model));
+  assert.equal(put.status, 202, put.text);
+  assert.match(String(put.headers.etag), /^"?[0-9a-f]{32}"?$/);
+  let answer = '';
+  for (let i = 0; i < 50 && answer === ''; i++) {
+    answer = await get(port).catch(() => '');
+    if (answer === '') await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(answer, 'you hit: model-backend');
+  const stored = await agent.request('GET', `/1.0/loadbalancer/${agent.amphoraId}/${lbId}/model`);
+  assert.equal(stored.status, 200);
+  assert.equal(JSON.parse(stored.text).loadbalancer.listeners[0].protocol_port, port);
+  const cfg = await agent.request('GET', `/1.0/loadbalancer/${lbId}/haproxy`);
+  assert.match(cfg.text, new RegExp(`^backend ${poolId}:`, 'm'));
+});
+
+test('an invalid model is refused with the field path and the running config is kept', { timeout: 30_000 }, async () => {
+  const bad = { loadbalancer: { id: lbId, vip: { ip_address: '127.0.0.1' }, listeners: [{ id: 'l1', protocol: 'HTTP', protocol_port: 70000 }] } };
+  const put = await agent.request('PUT', `/1.0/loadbalancer/${agent.amphoraId}/${lbId}/model`, JSON.stringify(bad));
+  assert.equal(put.status, 400);
+  assert.match(put.text, /loadbalancer\.listeners\[0\]\.protocol_port: must be between 1 and 65535/);
+  const stored = await agent.request('GET', `/1.0/loadbalancer/${agent.amphoraId}/${lbId}/model`);
+  assert.equal(stored.status, 200);
+});
