@@ -13,6 +13,7 @@ import { createAmphoraInfo } from './info/amphora-info.ts';
 import type { AgentContext } from './context.ts';
 import { createHaproxyService } from './haproxy/lifecycle.ts';
 import { createListenerCertificates } from './certs/listener-certificates.ts';
+import { createHeartbeatSender } from './heartbeat/sender.ts';
 
 export interface StartOptions {
   configFiles: string[];
@@ -76,8 +77,11 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
   logger.info({ address, port, configFiles: sources.files }, 'amphora agent listening');
   if (dev) printDevBanner(dev, port);
   await haproxy.start();
+  const heartbeat = createHeartbeatSender(context);
+  heartbeat.start();
 
   const stop = async () => {
+    await heartbeat.stop();
     await api.close();
     await haproxy.shutdown();
     logger.flush();

@@ -30,6 +30,9 @@ const STOP_TIMEOUT_MS = 5000;
  * Runs the heartbeat on a worker thread, fed with every configuration change. If the thread
  * dies it is started again: a missing heartbeat makes the control plane fail the amphora over.
  */
+/** The worker module beside this one: `.ts` when run from sources, `.js` once compiled. */
+const WORKER_URL = new URL(`./sender-worker${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`, import.meta.url);
+
 export function createHeartbeatSender(
   context: Pick<AgentContext, 'config' | 'logger'>,
   options: { onBeat?: (note: BeatNote) => void } = {},
@@ -43,7 +46,7 @@ export function createHeartbeatSender(
 
   const spawn = () => {
     const start: WorkerStart = { config: context.config.current, reportBeats: options.onBeat !== undefined };
-    const current = new Worker(new URL('./sender-worker.ts', import.meta.url), { workerData: start });
+    const current = new Worker(WORKER_URL, { workerData: start });
     worker = current;
     current.on('message', (note: BeatNote) => options.onBeat?.(note));
     current.on('error', (error) => logger.error({ err: error.message }, 'heartbeat thread failed'));
