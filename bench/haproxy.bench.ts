@@ -28,21 +28,21 @@ try {
 
   const first = await upload();
   if (first.status !== 202) throw new Error(`upload failed: ${first.status} ${first.text}`);
-  const uploadMs: number[] = [];
-  for (let index = 0; index < UPLOADS; index++) uploadMs.push((await timeIt(upload))[1]);
-
-  // The same connection cost (mutual-TLS handshake, HTTP) with no work behind it.
-  const trivialMs: number[] = [];
-  for (let index = 0; index < UPLOADS; index++) trivialMs.push((await timeIt(() => agent.request('GET', '/')))[1]);
-
+  // Uploads and bare checks alternate so both see the same machine load.
   const file = join(agent.directory, 'bench-haproxy.cfg');
   await writeFile(file, config.replace('\n    group nogroup', ''));
   const userGroup = join(agent.basePath, 'haproxy-default-user-group.conf');
+  const check = () => runCommand('/usr/sbin/haproxy', ['-c', '-L', haproxyPeerName(agent.amphoraId), '-f', file, '-f', userGroup]);
+  const uploadMs: number[] = [];
   const checkMs: number[] = [];
+  const trivialMs: number[] = [];
   for (let index = 0; index < UPLOADS; index++) {
-    const [result, ms] = await timeIt(() => runCommand('/usr/sbin/haproxy', ['-c', '-L', haproxyPeerName(agent.amphoraId), '-f', file, '-f', userGroup]));
+    uploadMs.push((await timeIt(upload))[1]);
+    const [result, ms] = await timeIt(check);
     if (result.exitCode !== 0) throw new Error(result.output);
     checkMs.push(ms);
+    // The same connection cost (mutual-TLS handshake, HTTP) with no work behind it.
+    trivialMs.push((await timeIt(() => agent.request('GET', '/')))[1]);
   }
 
   const [started, startMs] = await timeIt(() => agent.request('PUT', `/1.0/loadbalancer/${lbId}/start`));
@@ -53,10 +53,10 @@ try {
 
   const load = startLoad(port, 4);
   const reloadMs: number[] = [];
-  let reloadErrors = 0;
+  const reloadErrors: string[] = [];
   for (let index = 0; index < RELOADS; index++) {
     const [answer, ms] = await timeIt(() => agent.request('PUT', `/1.0/loadbalancer/${lbId}/reload`));
-    if (answer.status !== 202) reloadErrors++;
+    if (answer.status !== 202) reloadErrors.push(`${answer.status} ${answer.text}`);
     reloadMs.push(ms);
   }
   const traffic = await load.stop();
@@ -80,7 +80,7 @@ try {
       note: 'answered after haproxy -c and once the new worker answers on the stats socket',
       nextRequestServedInMs: round(afterReloadServedMs),
     },
-    reloadsUnderLoad: { reloads: RELOADS, failedReloads: reloadErrors, requestsServed: traffic.ok, failedRequests: traffic.failed, errors: traffic.errors },
+    reloadsUnderLoad: { reloads: RELOADS, failedReloads: reloadErrors.length, reloadErrors, requestsServed: traffic.ok, failedRequests: traffic.failed, errors: traffic.errors },
     reference: { uploadMs: 120, startMs: 197, reloadMs: 183 },
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -159,7 +159,10 @@ export class HaproxyService {
       else await this.#saveServersState(lbId);
     }
     const outcome = await this.processes[action](lbId);
-    if (!outcome.ok) throw appError(500, `Error ${action}ing haproxy`, outcome.output);
+    if (!outcome.ok) {
+      this.#context.logger.error({ lbId, action, output: outcome.output }, 'haproxy action failed');
+      throw appError(500, `Error ${action}ing haproxy`, outcome.output);
+    }
     if (!this.#isActiveStandby() && action !== 'stop') await this.#advertise(lbId);
     if (action === 'start') {
       return jsonReply(202, { message: 'OK', details: `Configuration file is valid\nhaproxy daemon for ${lbId} started` });
