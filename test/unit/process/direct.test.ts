@@ -71,3 +71,35 @@ test('pid files are not trusted blindly; a fresh manager adopts a live master an
     await cleanup();
   }
 });
+
+test('a respawn that cannot bind keeps retrying with back-off and recovers once the port is free', { timeout: 30_000 }, async () => {
+  const { context, directory, cleanup } = await lifecycleContext();
+  const manager = new DirectProcessManager(context, { monitorIntervalMs: 50, initialBackoffMs: 300, maxBackoffMs: 400 });
+  const service = new HaproxyService(context, { processManager: manager });
+  const { createServer } = await import('node:net');
+  const squatter = createServer();
+  try {
+    const lbId = 'lb-direct-2';
+    const port = await freePort();
+    await service.uploadConfig('amp', lbId, async () => Buffer.from(config(context.paths.statsSocket(lbId), port)));
+    await service.runAction(lbId, 'start');
+    const pid = Number((await readFile(context.paths.haproxyPidFile(lbId), 'utf8')).trim());
+    process.kill(pid, 'SIGKILL');
+    // Take the port before the supervisor gets there: its launches fail to bind.
+    await waitFor(async () => !(await httpGet(port, 200)).ok, 5000, 'haproxy gone');
+    await new Promise<void>((resolve, reject) => {
+      squatter.once('error', reject);
+      squatter.listen(port, '127.0.0.1', () => resolve());
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    assert.equal(await manager.isRunning(lbId), false, 'the port is taken: no haproxy can run');
+    await new Promise((resolve) => squatter.close(resolve));
+    await waitFor(async () => (await httpGet(port, 300)).body === 'direct', 10_000, 'recovery after the port is freed');
+    assert.equal((await service.deleteObject(lbId)).status, 200);
+  } finally {
+    squatter.close();
+    await manager.shutdown();
+    await killHaproxyUnder(directory);
+    await cleanup();
+  }
+});
