@@ -48,6 +48,12 @@ export interface HaproxyServiceOptions {
   systemd?: SystemdManagerOptions;
 }
 
+/** Hooks of HaproxyService.applyConfig, run under the LB's lock. */
+export interface ApplySteps {
+  beforeInstall?(): Promise<void>;
+  onLive?(): Promise<void>;
+}
+
 export interface ListenerStatus {
   status: string;
   uuid: string;
@@ -121,6 +127,57 @@ export class HaproxyService {
       if (!prepared.ok) throw appError(500, 'Error enabling octavia-keepalived service', prepared.output);
       return jsonReply(202, { message: 'OK' }, md5);
     });
+  }
+
+  /**
+   * Extension (the model endpoint): install config bytes rendered by the agent and start or
+   * reload them as one operation under the LB's lock, so it serializes with raw uploads and
+   * actions. `steps.beforeInstall` writes what the config refers to; `steps.onLive` runs once
+   * haproxy serves the new config (e.g. to record the model). On any failure the previous
+   * haproxy.cfg is put back (or removed when there was none), so the disk keeps describing what
+   * runs, and the error is rethrown.
+   */
+  async applyConfig(amphoraId: string, lbId: string, body: Uint8Array, steps: ApplySteps = {}): Promise<Reply> {
+    if (!isSafeId(lbId)) throw appError(400, 'Invalid request', 'Invalid load balancer id');
+    const peerName = haproxyPeerName(amphoraId);
+    const md5 = createHash('md5').update(body).digest('hex');
+    return this.#lock(lbId, async () => {
+      const previous = await this.store.read(lbId);
+      const wasRunning = previous !== undefined && (await this.processes.isRunning(lbId));
+      await steps.beforeInstall?.();
+      const outcome = await this.store.install(lbId, peerName, body);
+      if (!outcome.valid) throw appError(400, 'Invalid request', outcome.output);
+      let applied = false;
+      try {
+        const prepared = await this.processes.prepare(lbId, peerName);
+        if (!prepared.ok) throw appError(500, 'Error enabling octavia-keepalived service', prepared.output);
+        await this.#haproxyAction(lbId, 'reload');
+        applied = true;
+        await steps.onLive?.();
+      } catch (error) {
+        await this.#rollback(lbId, previous, wasRunning, applied);
+        throw error;
+      }
+      return jsonReply(202, { message: 'OK' }, md5);
+    });
+  }
+
+  /** Puts the previous config back after a failed applyConfig; best effort, logged. */
+  async #rollback(lbId: string, previous: Buffer | undefined, wasRunning: boolean, applied: boolean): Promise<void> {
+    const paths = this.#context.paths;
+    try {
+      if (previous === undefined) {
+        if (await this.processes.isRunning(lbId)) await this.processes.stop(lbId);
+        await this.processes.remove(lbId);
+        await unlink(paths.haproxyConfig(lbId)).catch(() => undefined);
+        return;
+      }
+      await writeFileAtomic(paths.haproxyConfig(lbId), previous, { mode: 0o600 });
+      // A failed start/reload leaves haproxy on the previous config; a later failure does not.
+      if (applied) await (wasRunning ? this.processes.reload(lbId) : this.processes.stop(lbId));
+    } catch (error) {
+      this.#context.logger.error({ lbId, err: error }, 'restoring the previous haproxy configuration failed');
+    }
   }
 
   /** GET /1.0/loadbalancer/{lb_id}/haproxy (§3.6); the ETag is the MD5 of the stored bytes. */

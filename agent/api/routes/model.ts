@@ -3,7 +3,11 @@ import type { ModelService } from '../../render/model-service.ts';
 import { readBody } from '../request-body.ts';
 import { sendReply } from './loadbalancer.ts';
 
-/** Extension: the declarative load-balancer model (render, then the raw upload path). */
+/**
+ * Extensions for declarative load balancers (outside the reference's routes): the model
+ * (render, then the raw upload path), the list of models with this amphora's id, and the live
+ * statuses amphoractl builds its status tree from.
+ */
 export function modelRouter(service: ModelService): Router {
   const router = Router({ strict: true, caseSensitive: true });
   router.put('/1.0/loadbalancer/:amphora_id/:lb_id/model', async (request, response) => {
@@ -11,6 +15,12 @@ export function modelRouter(service: ModelService): Router {
   });
   router.get('/1.0/loadbalancer/:amphora_id/:lb_id/model', async (request, response) => {
     sendReply(response, await service.get(request.params.lb_id));
+  });
+  router.get('/1.0/models', async (_request, response) => {
+    sendReply(response, await service.list());
+  });
+  router.get('/1.0/loadbalancer/:lb_id/status', async (request, response) => {
+    sendReply(response, await service.status(request.params.lb_id));
   });
   return router;
 }
