@@ -4,6 +4,7 @@ import type { AgentContext } from '../context.ts';
 import { HaproxyConfigStore } from '../haproxy/config-store.ts';
 import { parseHaproxyConfig } from '../haproxy/config-text.ts';
 import { haproxyPeerName } from '../haproxy/peer-name.ts';
+import { ensureWorkerLimits, workerLimitsPath } from '../haproxy/worker-limits.ts';
 import { queryStatsSocket } from '../haproxy/stats-socket.ts';
 import { fileExists, writeFileAtomic } from '../util/atomic-file.ts';
 import { isProcessAlive, readPidFile } from '../util/process-state.ts';
@@ -33,7 +34,6 @@ interface Supervised {
 
 /** Agent-owned file beside the LB's config: what `start` needs after an agent restart. */
 const ENTRY_FILE = 'haproxy-supervisor.json';
-const LIMITS_FILE = 'haproxy-agent-limits.cfg';
 const START_TIMEOUT_MS = 30_000;
 const PID_FILE_WAIT_MS = 5_000;
 const STOP_GRACE_MS = 10_000;
@@ -77,10 +77,6 @@ export class DirectProcessManager implements HaproxyProcessManager {
     return join(this.#context.paths.lbDir(lbId), ENTRY_FILE);
   }
 
-  #limitsPath(): string {
-    return join(this.#context.paths.basePath, LIMITS_FILE);
-  }
-
   async prepare(lbId: string, peerName: string): Promise<ProcessOutcome> {
     const entry = JSON.stringify({ peer_name: peerName });
     const current = await readFile(this.#entryPath(lbId), 'utf8').catch(() => undefined);
@@ -103,12 +99,8 @@ export class DirectProcessManager implements HaproxyProcessManager {
     return amphoraId ? haproxyPeerName(amphoraId) : undefined;
   }
 
-  async #ensureLimits(): Promise<void> {
-    const text =
-      '# Written by amphora-agent (direct process manager): bounds the workers left by reloads.\n' +
-      `global\n    mworker-max-reloads ${this.#options.maxReloadsPerWorker}\n`;
-    const current = await readFile(this.#limitsPath(), 'utf8').catch(() => undefined);
-    if (current !== text) await writeFileAtomic(this.#limitsPath(), text, { mode: 0o644, preserveMode: false });
+  #ensureLimits(): Promise<string> {
+    return ensureWorkerLimits(this.#context.paths, this.#options.maxReloadsPerWorker);
   }
 
   /** The live master pid of `lbId`, checked to really be haproxy running this LB's config. */
@@ -149,7 +141,7 @@ export class DirectProcessManager implements HaproxyProcessManager {
         '-W', '-D',
         '-f', paths.haproxyConfig(lbId),
         '-f', paths.haproxyUserGroupConfig,
-        '-f', this.#limitsPath(),
+        '-f', workerLimitsPath(this.#context.paths),
         '-p', pidFile,
         '-L', peerName,
       ],

@@ -22,6 +22,11 @@ export interface HaproxyUnitValues {
   userGroupConfig: string;
   pidFile: string;
   peerName: string;
+  /**
+   * Agent-owned global section bounding old workers (agent/haproxy/worker-limits.ts), passed
+   * after the user-group include; absent, the unit is the reference's byte for byte.
+   */
+  limitsConfig?: string;
   /** Empty: haproxy runs in the default namespace. */
   namespace: string;
   version: { major: number; minor: number };
@@ -41,6 +46,7 @@ export function renderHaproxyUnit(values: HaproxyUnitValues): string {
       userGroupConfig: values.userGroupConfig,
       pidFile: values.pidFile,
       peerName: values.peerName,
+      limitsConfig: values.limitsConfig ?? '',
       namespacePrefix: values.namespace ? `/sbin/ip netns exec ${values.namespace} ` : '',
       // haproxy before 1.8 had no -Ws and ran under its systemd wrapper.
       systemdWrapper: values.version.major < 2 && values.version.minor < 8,

@@ -6,6 +6,7 @@ import { haproxyVersion } from '../haproxy/version.ts';
 import { ensureDirectory, fileExists, writeFileAtomic } from '../util/atomic-file.ts';
 import { isPidFileAlive } from '../util/process-state.ts';
 import { runCommand } from '../util/run-command.ts';
+import { ensureWorkerLimits } from '../haproxy/worker-limits.ts';
 import { haproxyUnitName, NETNS_UNIT_NAME, renderHaproxyUnit, renderNetnsUnit } from './systemd-units.ts';
 import type { HaproxyProcessManager, ProcessOutcome } from './types.ts';
 
@@ -58,14 +59,17 @@ export class SystemdProcessManager implements HaproxyProcessManager {
     // The netns unit has no [Install] section: enabling it is expected to fail, harmlessly.
     await this.#systemctlRun('enable', NETNS_UNIT_NAME);
 
+    const version = await haproxyVersion(config.haproxy_amphora.haproxy_cmd);
     const unitText = renderHaproxyUnit({
       haproxyCommand: config.haproxy_amphora.haproxy_cmd,
       haproxyConfig: paths.haproxyConfig(lbId),
       userGroupConfig: paths.haproxyUserGroupConfig,
       pidFile: paths.haproxyPidFile(lbId),
       peerName,
+      // mworker-max-reloads exists from haproxy 2.0 on; older ones keep the reference's unit.
+      ...(version.major >= 2 ? { limitsConfig: await ensureWorkerLimits(paths) } : {}),
       namespace: config.amphora_agent.network_namespace,
-      version: await haproxyVersion(config.haproxy_amphora.haproxy_cmd),
+      version,
     });
     const unitPath = this.#unitPath(haproxyUnitName(lbId));
     const existing = await readFile(unitPath, 'utf8').catch(() => undefined);

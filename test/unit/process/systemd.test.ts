@@ -220,3 +220,22 @@ test('a stale unit (changed haproxy_cmd) is rewritten and systemd told', async (
     await cleanup();
   }
 });
+
+test('with the worker bound, the unit differs from the reference only by the extra include', () => {
+  const values = {
+    haproxyCommand: '/usr/sbin/haproxy',
+    haproxyConfig: '/var/lib/octavia/123/haproxy.cfg',
+    userGroupConfig: '/var/lib/octavia/haproxy-default-user-group.conf',
+    pidFile: '/var/lib/octavia/123/123.pid',
+    peerName: 'WCbTKE70m_IHc_MucbXK5CkEoWQ',
+    namespace: 'amphora-haproxy',
+    version: { major: 2, minor: 6 },
+  };
+  const bounded = renderHaproxyUnit({ ...values, limitsConfig: '/var/lib/octavia/haproxy-agent-limits.cfg' });
+  assert.match(bounded, /"LIMITS=\/var\/lib\/octavia\/haproxy-agent-limits\.cfg"/u);
+  const execLines = bounded.split('\n').filter((line) => /^Exec(Start|StartPre|Reload)=.*haproxy /u.test(line));
+  assert.equal(execLines.length, 3);
+  for (const line of execLines) assert.match(line, /-f \$USERCONFIG -f \$LIMITS /u);
+  const withoutBound = bounded.replace(' "LIMITS=/var/lib/octavia/haproxy-agent-limits.cfg"', '').replaceAll(' -f $LIMITS', '');
+  assert.equal(withoutBound, renderHaproxyUnit(values));
+});
