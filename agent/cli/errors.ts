@@ -1,0 +1,9 @@
+/** A failure amphoractl reports as one line on stderr, exiting non-zero. */
+export class CliError extends Error {
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
