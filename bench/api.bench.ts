@@ -8,11 +8,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writePki, type DevPki } from '../agent/certs/dev-pki.ts';
-import { AGENT_COMMAND, httpsCall, renderConfig } from '../test/helpers/agent-harness.ts';
+import { AGENT_MAIN, NODE, httpsCall, renderConfig } from '../test/helpers/agent-harness.ts';
 import { percentile, round, timeIt, treeMemory } from './measure.ts';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
@@ -21,6 +21,7 @@ const AMPHORA_ID = 'bench-amphora';
 interface Side {
   name: string;
   command: [string, string[]];
+  env?: Record<string, string>;
   port: number;
 }
 
@@ -35,7 +36,7 @@ async function measure(side: Side, pki: DevPki) {
   const client = new Agent({ cert: pki.clientPem, key: pki.clientPem, ca: pki.caCertPem, keepAlive: false });
   const call = (path: string) => httpsCall({ port: side.port, agent: client, method: 'GET', path, servername: AMPHORA_ID });
   const started = process.hrtime.bigint();
-  const child: ChildProcess = spawn(side.command[0], side.command[1], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(side.command[0], side.command[1], { stdio: 'ignore', env: { ...process.env, ...side.env } });
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`${side.name} exited with ${child.exitCode}`);
@@ -68,7 +69,7 @@ const directory = await mkdtemp(join(tmpdir(), 'amphora-bench-'));
 try {
   const pki = await writePki(join(directory, 'pki'), { serverNames: [AMPHORA_ID], serverAddresses: ['127.0.0.1'] });
   const oursConfig = await prepare(join(directory, 'ours'), pki, 19501);
-  const results = [await measure({ name: 'amphora-agent (this)', command: [AGENT_COMMAND[0], [...AGENT_COMMAND.slice(1), '--config-file', oursConfig]], port: 19501 }, pki)];
+  const results = [await measure({ name: 'amphora-agent (this)', command: [AGENT_MAIN, ['--config-file', oursConfig]], env: { PATH: `${dirname(NODE)}:${process.env.PATH ?? ''}` }, port: 19501 }, pki)];
   if (existsSync('/usr/bin/amphora-agent')) {
     const referenceConfig = await prepare(join(directory, 'reference'), pki, 19502);
     results.push(await measure({ name: 'reference (python3-octavia)', command: ['/usr/bin/python3', ['/usr/bin/amphora-agent', '--config-file', referenceConfig]], port: 19502 }, pki));

@@ -1,17 +1,40 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import {
+  spawn,
+  spawnSync,
+  type ChildProcess,
+  type ChildProcessByStdio,
+  type SpawnOptions,
+  type SpawnSyncOptionsWithStringEncoding,
+  type SpawnSyncReturns,
+} from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest, Agent } from 'node:https';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { writePki, type DevPki } from '../../agent/certs/dev-pki.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 export const NODE = process.execPath;
 /** The compiled agent, as installed (npm test builds it first). */
 export const AGENT_MAIN = join(REPO_ROOT, 'dist', 'agent', 'main.js');
-/** How the agent is started everywhere: logrotate's SIGUSR1 must not open Node's inspector. */
-export const AGENT_COMMAND = [NODE, '--disable-sigusr1', AGENT_MAIN] as const;
+/**
+ * Starts the compiled agent as installed: the executable itself, so its shebang's runtime
+ * flags apply, with this Node first on PATH.
+ */
+export function spawnAgent(
+  args: readonly string[],
+  options: Omit<SpawnOptions, 'stdio'> = {},
+): ChildProcessByStdio<null, Readable, Readable> {
+  const env = { ...process.env, ...options.env, PATH: `${dirname(NODE)}:${options.env?.PATH ?? process.env.PATH ?? ''}` };
+  return spawn(AGENT_MAIN, args, { ...options, env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export function spawnAgentSync(args: readonly string[], options: SpawnSyncOptionsWithStringEncoding): SpawnSyncReturns<string> {
+  const env = { ...process.env, ...options.env, PATH: `${dirname(NODE)}:${options.env?.PATH ?? process.env.PATH ?? ''}` };
+  return spawnSync(AGENT_MAIN, args, { ...options, env });
+}
 
 export interface HarnessOptions {
   /** Extra INI lines per group, e.g. { health_manager: ['heartbeat_interval = 1'] }. */
@@ -95,10 +118,7 @@ export async function restartAgentProcess(previous: AgentHandle): Promise<AgentH
 }
 
 async function launch(setup: { directory: string; amphoraId: string; pki: DevPki; configFile: string }): Promise<AgentHandle> {
-  const child = spawn(AGENT_COMMAND[0], [...AGENT_COMMAND.slice(1), '--config-file', setup.configFile], {
-    cwd: setup.directory,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnAgent(['--config-file', setup.configFile], { cwd: setup.directory });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

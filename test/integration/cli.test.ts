@@ -1,14 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from 'node:https';
-import { AGENT_COMMAND, httpsCall } from '../helpers/agent-harness.ts';
+import { httpsCall, spawnAgent, spawnAgentSync } from '../helpers/agent-harness.ts';
 
 const run = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(AGENT_COMMAND[0], [...AGENT_COMMAND.slice(1), ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, ...env } });
+  spawnAgentSync(args, { encoding: 'utf8', timeout: 20_000, env });
 
 test('--help and --version answer and exit 0; unknown flags exit 2', () => {
   const help = run(['--help']);
@@ -43,7 +42,7 @@ test('a bad option value stops start-up naming group, option and value', async (
 test('with no config file the agent starts in dev mode and prints a working curl command', async () => {
   const home = await mkdtemp(join(tmpdir(), 'agent-dev-'));
   const stateDir = join(home, 'state');
-  const child = spawn(AGENT_COMMAND[0], [...AGENT_COMMAND.slice(1), '--state-dir', stateDir], { env: { ...process.env, HOME: home }, cwd: home });
+  const child = spawnAgent(['--state-dir', stateDir], { env: { HOME: home }, cwd: home });
   try {
     let output = '';
     const command = await new Promise<string>((resolve, reject) => {
