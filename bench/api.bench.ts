@@ -78,10 +78,10 @@ try {
   const lines = [
     '## API (GET latency with a new TLS connection per request, idle memory, start-up)',
     '',
-    '| agent | info p50 | info p99 | details p50 | details p99 | idle RSS | idle PSS | processes | start to first answer |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| agent | info p50 | info p99 | details p50 | details p99 | idle RSS | idle PSS | idle USS | processes | start to first answer |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...results.map((r) =>
-      `| ${r.name} | ${r.latency['/1.0/info']!.p50} ms | ${r.latency['/1.0/info']!.p99} ms | ${r.latency['/1.0/details']!.p50} ms | ${r.latency['/1.0/details']!.p99} ms | ${r.memory.rssMb} MB | ${r.memory.pssMb} MB | ${r.memory.processes} | ${r.startupMs} ms |`,
+      `| ${r.name} | ${r.latency['/1.0/info']!.p50} ms | ${r.latency['/1.0/info']!.p99} ms | ${r.latency['/1.0/details']!.p50} ms | ${r.latency['/1.0/details']!.p99} ms | ${r.memory.rssMb} MB | ${r.memory.pssMb} MB | ${r.memory.ussMb} MB | ${r.memory.processes} | ${r.startupMs} ms |`,
     ),
   ];
   if (ours && reference) {
@@ -90,7 +90,7 @@ try {
       '',
       `Ratios (this / reference): info p50 ${ratio(ours.latency['/1.0/info']!.p50, reference.latency['/1.0/info']!.p50)}, ` +
         `details p50 ${ratio(ours.latency['/1.0/details']!.p50, reference.latency['/1.0/details']!.p50)}, ` +
-        `PSS ${ratio(ours.memory.pssMb, reference.memory.pssMb)}, start-up ${ratio(ours.startupMs, reference.startupMs)}.`,
+        `RSS ${ratio(ours.memory.rssMb, reference.memory.rssMb)}, PSS ${ratio(ours.memory.pssMb, reference.memory.pssMb)}, USS ${ratio(ours.memory.ussMb, reference.memory.ussMb)}, start-up ${ratio(ours.startupMs, reference.startupMs)}.`,
     );
   }
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -29,17 +29,22 @@ export async function processTree(root: number): Promise<number[]> {
   return tree;
 }
 
-/** RSS and PSS in MB summed over a process tree. */
-export async function treeMemory(root: number): Promise<{ rssMb: number; pssMb: number; processes: number }> {
+/**
+ * RSS, PSS and USS (private pages only) in MB summed over a process tree. PSS depends on what
+ * else shares the same binary at that moment; USS does not, so it is the fairest comparison.
+ */
+export async function treeMemory(root: number): Promise<{ rssMb: number; pssMb: number; ussMb: number; processes: number }> {
   let rssKb = 0;
   let pssKb = 0;
+  let ussKb = 0;
   const pids = await processTree(root);
   for (const pid of pids) {
     const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '');
     rssKb += Number(/^Rss:\s+(\d+)/mu.exec(rollup)?.[1] ?? 0);
     pssKb += Number(/^Pss:\s+(\d+)/mu.exec(rollup)?.[1] ?? 0);
+    ussKb += Number(/^Private_Clean:\s+(\d+)/mu.exec(rollup)?.[1] ?? 0) + Number(/^Private_Dirty:\s+(\d+)/mu.exec(rollup)?.[1] ?? 0);
   }
-  return { rssMb: round(rssKb / 1024, 1), pssMb: round(pssKb / 1024, 1), processes: pids.length };
+  return { rssMb: round(rssKb / 1024, 1), pssMb: round(pssKb / 1024, 1), ussMb: round(ussKb / 1024, 1), processes: pids.length };
 }
 
 export async function timeIt<T>(work: () => Promise<T>): Promise<[T, number]> {
