@@ -11,7 +11,7 @@ import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DEV_HEARTBEAT_PORT, DEV_PORT, prepareDevMode } from '../agent/config/dev-mode.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -86,8 +86,11 @@ async function curl(port: number): Promise<string> {
   }
 }
 
+/** The installed executables run as such (their shebang carries the runtime flags), with this Node on PATH. */
+const ENV = { ...process.env, PATH: `${dirname(NODE)}:${process.env.PATH ?? ''}` };
+
 async function run(command: string, args: string[], options: { echo?: boolean } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, env: ENV });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -107,12 +110,12 @@ async function main(): Promise<void> {
   /** amphoractl as a user types it (the dev state folder gives URL and certificates). */
   const amphoractl = async (...args: string[]) => {
     say(`$ amphoractl ${args.join(' ')}`);
-    const result = await run(NODE, [AMPHORACTL, '--state-dir', stateDir, ...args]);
+    const result = await run(AMPHORACTL, ['--state-dir', stateDir, ...args]);
     if (result.code !== 0) throw new ExpectationFailed(`amphoractl ${args.join(' ')} exited with ${result.code}`);
     return result.stdout;
   };
   const quietly = async (...args: string[]) => {
-    const result = await run(NODE, [AMPHORACTL, '--state-dir', stateDir, ...args], { echo: false });
+    const result = await run(AMPHORACTL, ['--state-dir', stateDir, ...args], { echo: false });
     if (result.code !== 0) throw new ExpectationFailed(`amphoractl ${args.join(' ')} failed: ${result.stderr.trim()}`);
     return result.stdout;
   };
@@ -150,7 +153,7 @@ async function main(): Promise<void> {
     await writeFile(setup.configFile, config, { mode: 0o600 });
     const heartbeatKey = /^heartbeat_key = (.*)$/m.exec(config)?.[1] ?? '';
     say(`$ amphora-agent --state-dir ${stateDir}    # API on 127.0.0.1:${apiPort}, heartbeats to 127.0.0.1:${heartbeatPort}`);
-    agent = spawn(NODE, ['--disable-sigusr1', AGENT, '--state-dir', stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    agent = spawn(AGENT, ['--state-dir', stateDir], { stdio: ['ignore', 'pipe', 'pipe'], env: ENV });
     let agentOutput = '';
     agent.stdout!.on('data', (chunk: Buffer) => (agentOutput += chunk.toString()));
     agent.stderr!.on('data', (chunk: Buffer) => (agentOutput += chunk.toString()));
@@ -214,7 +217,7 @@ async function main(): Promise<void> {
     const listenArgs = ['heartbeat-listen', '--bind', '127.0.0.1', '--port', String(heartbeatPort), '--key-file', join(stateDir, 'heartbeat.key'), '--count', '1', '--timeout', String(HEARTBEAT_INTERVAL_S * 5)];
     await writeFile(join(stateDir, 'heartbeat.key'), heartbeatKey, { mode: 0o600 });
     say(`$ amphora-agent ${listenArgs.join(' ')}`);
-    const heard = await run(NODE, [AGENT, ...listenArgs], { echo: false });
+    const heard = await run(AGENT, listenArgs, { echo: false });
     const line = heard.stdout.trim().split('\n')[0] ?? '';
     let memberState: string | undefined;
     try {
@@ -244,7 +247,7 @@ async function main(): Promise<void> {
     expect(remaining.length === 0, 'the load balancer and its haproxy are gone');
   } finally {
     // haproxy outlives the agent by design: a half-done run deletes its LB through the API.
-    if (lbCreated && agent?.exitCode === null) await run(NODE, [AMPHORACTL, '--state-dir', stateDir, 'loadbalancer', 'delete', 'lb1', '--cascade'], { echo: false });
+    if (lbCreated && agent?.exitCode === null) await run(AMPHORACTL, ['--state-dir', stateDir, 'loadbalancer', 'delete', 'lb1', '--cascade'], { echo: false });
     if (agent && agent.exitCode === null) {
       const exited = new Promise((done) => agent!.once('exit', done));
       agent.kill('SIGTERM');

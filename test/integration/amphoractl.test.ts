@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { NODE, REPO_ROOT, startAgentProcess, type AgentHandle } from '../helpers/agent-harness.ts';
 import { freePort } from '../helpers/haproxy-fixtures.ts';
@@ -54,8 +54,9 @@ interface CtlResult {
 }
 
 function ctl(...args: string[]): Promise<CtlResult> {
-  const child = spawn(NODE, [AMPHORACTL, ...args], {
-    env: { ...process.env, AMPHORACTL_URL: agent.baseUrl, AMPHORACTL_CERT: agent.pki.files.client, AMPHORACTL_CACERT: agent.pki.files.ca },
+  // The executable itself, as installed (its shebang carries the runtime flags).
+  const child = spawn(AMPHORACTL, args, {
+    env: { ...process.env, PATH: `${dirname(NODE)}:${process.env.PATH ?? ''}`, AMPHORACTL_URL: agent.baseUrl, AMPHORACTL_CERT: agent.pki.files.client, AMPHORACTL_CACERT: agent.pki.files.ca },
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 60_000,
   });
