@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { AgentContext } from '../context.ts';
 import { isHaproxyRunning, listLoadBalancers, listLvsListeners, lvsPidPath } from '../haproxy/layout.ts';
 import { isPidFileAlive } from '../util/process-state.ts';
-import { readNetworkStats } from './network-stats.ts';
+import { NetworkStatsSampler } from './network-stats.ts';
 import type { PackageVersions } from './package-versions.ts';
 import {
   cpuCount,
@@ -30,6 +30,7 @@ export function createAmphoraInfo(
   listenerIdsOf: ListenerIdReader,
 ): AmphoraInfoSource {
   const lvsVersions = () => Promise.all([versions.version('keepalived'), versions.version('ipvsadm')]);
+  const networkStats = new NetworkStatsSampler();
 
   return {
     async info() {
@@ -52,7 +53,7 @@ export function createAmphoraInfo(
         listLvsListeners(paths),
       ]);
       const [networks, running, listenerLists, lvsRunning, cpu, memory, disk, load, tuned] = await Promise.all([
-        readNetworkStats(context.config.current.amphora_agent.network_namespace),
+        networkStats.sample(context.config.current.amphora_agent.network_namespace),
         Promise.all(loadBalancers.map((lbId) => isHaproxyRunning(paths, lbId))),
         Promise.all(loadBalancers.map((lbId) => listenerIdsOf(lbId))),
         Promise.all(lvsListeners.map((id) => isPidFileAlive(lvsPidPath(paths, id)))),

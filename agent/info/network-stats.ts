@@ -28,3 +28,28 @@ export async function readNetworkStats(namespace: string): Promise<NetworkStats>
   }
   return stats;
 }
+
+/**
+ * Interface counters sampled at most once per `maxAgeMs`, and one sample shared by concurrent
+ * callers: each sample costs an `ip` process, while the control plane reads /details before
+ * every config render and never needs byte counters fresher than a second.
+ */
+export class NetworkStatsSampler {
+  readonly #maxAgeMs: number;
+  readonly #read: (namespace: string) => Promise<NetworkStats>;
+  #last: { namespace: string; at: number; value: Promise<NetworkStats> } | undefined;
+
+  constructor(maxAgeMs = 1000, read: (namespace: string) => Promise<NetworkStats> = readNetworkStats) {
+    this.#maxAgeMs = maxAgeMs;
+    this.#read = read;
+  }
+
+  sample(namespace: string): Promise<NetworkStats> {
+    const now = performance.now();
+    const last = this.#last;
+    if (last && last.namespace === namespace && now - last.at < this.#maxAgeMs) return last.value;
+    const value = this.#read(namespace);
+    this.#last = { namespace, at: now, value };
+    return value;
+  }
+}
