@@ -12,6 +12,7 @@ import { PackageVersions } from './info/package-versions.ts';
 import { createAmphoraInfo } from './info/amphora-info.ts';
 import type { AgentContext } from './context.ts';
 import { createHaproxyService } from './haproxy/lifecycle.ts';
+import { LvsListenerService } from './lvs/listener-service.ts';
 import { createListenerCertificates } from './certs/listener-certificates.ts';
 import { createHeartbeatSender } from './heartbeat/sender.ts';
 
@@ -62,13 +63,15 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
   };
 
   const versions = new PackageVersions();
-  const haproxy = createHaproxyService(context);
+  const lvs = new LvsListenerService(context);
+  const haproxy = createHaproxyService(context, { lvs });
   const info = createAmphoraInfo(context, versions, (lbId) => haproxy.listenerIds(lbId));
   let api: ApiServer | undefined;
   const routers = buildRouters({
     context,
     info,
     haproxy,
+    lvs,
     listenerCertificates: createListenerCertificates(context),
     reloadTlsMaterial: async () => api?.reloadTlsMaterial(),
   });
@@ -77,6 +80,7 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
   logger.info({ address, port, configFiles: sources.files }, 'amphora agent listening');
   if (dev) printDevBanner(dev, port);
   await haproxy.start();
+  await lvs.start();
   const heartbeat = createHeartbeatSender(context);
   heartbeat.start();
 
@@ -84,6 +88,7 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
     await heartbeat.stop();
     await api.close();
     await haproxy.shutdown();
+    await lvs.shutdown();
     logger.flush();
   };
   const onSignal = (signal: NodeJS.Signals) => {

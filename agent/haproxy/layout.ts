@@ -50,3 +50,15 @@ async function exists(path: string): Promise<boolean> {
     () => false,
   );
 }
+
+/** keepalived's `-r` (VRRP child) and `-c` (checker child) pid files of an LVS listener. */
+export function lvsChildPidPaths(paths: AgentPaths, listenerId: string): { vrrp: string; check: string } {
+  return {
+    vrrp: join(paths.lvsDir, `octavia-keepalivedlvs-${listenerId}.vrrp.pid`),
+    check: join(paths.lvsDir, `octavia-keepalivedlvs-${listenerId}.check.pid`),
+  };
+}
+
+export async function lvsListenerExists(paths: AgentPaths, listenerId: string): Promise<boolean> {
+  return exists(lvsConfigPath(paths, listenerId));
+}

@@ -64,3 +64,31 @@ export function haproxyUnitName(lbId: string): string {
 }
 
 export const NETNS_UNIT_NAME = 'amphora-netns.service';
+
+let keepalivedLvsTemplate: Handlebars.TemplateDelegate | undefined;
+
+export interface KeepalivedLvsUnitValues {
+  keepalivedCommand: string;
+  logFacility: number;
+  configFile: string;
+  pidFile: string;
+  vrrpPidFile: string;
+  checkPidFile: string;
+  /** Empty: keepalived runs in the default namespace. */
+  namespace: string;
+}
+
+/** `octavia-keepalivedlvs-<id>.service` (§4.9.3), byte-identical to the reference's. */
+export function renderKeepalivedLvsUnit(values: KeepalivedLvsUnitValues): string {
+  keepalivedLvsTemplate ??= load('keepalived-lvs.service.hbs');
+  return withoutFinalNewline(
+    keepalivedLvsTemplate({
+      ...values,
+      namespacePrefix: values.namespace ? `/sbin/ip netns exec ${values.namespace} ` : '',
+    }),
+  );
+}
+
+export function keepalivedLvsUnitName(listenerId: string): string {
+  return `octavia-keepalivedlvs-${listenerId}.service`;
+}

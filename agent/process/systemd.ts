@@ -23,6 +23,29 @@ const RECENT_RESTART_SECONDS = 15;
 const NOT_ACTIVE = 'is not active, cannot reload.';
 const JOB_RUNNING = 'Job is already running';
 
+/**
+ * Writes `amphora-netns.service` when absent and enables it. The unit has no [Install]
+ * section: enabling it is expected to fail, harmlessly. `enableName` is how the caller's
+ * reference code names it (`amphora-netns.service` for haproxy, `amphora-netns` for keepalived).
+ */
+export async function ensureNetnsUnit(
+  context: AgentContext,
+  systemctl: (...args: string[]) => Promise<unknown>,
+  enableName: string,
+): Promise<void> {
+  const paths = context.paths;
+  await ensureDirectory(paths.systemdDir);
+  const netnsUnit = join(paths.systemdDir, NETNS_UNIT_NAME);
+  if (!(await fileExists(netnsUnit))) {
+    const text = renderNetnsUnit({
+      namespace: context.config.current.amphora_agent.network_namespace || 'amphora-haproxy',
+      pluggedInterfaces: paths.pluggedInterfaces,
+    });
+    await writeFileAtomic(netnsUnit, text, { mode: 0o644, preserveMode: false });
+  }
+  await systemctl('enable', enableName);
+}
+
 /** haproxy run by systemd from `haproxy-<lb>.service`, as in the image (§3.5, §3.7.1, §3.8.1). */
 export class SystemdProcessManager implements HaproxyProcessManager {
   readonly kind = 'systemd';
@@ -47,17 +70,7 @@ export class SystemdProcessManager implements HaproxyProcessManager {
   async prepare(lbId: string, peerName: string): Promise<ProcessOutcome> {
     const config = this.#context.config.current;
     const paths = this.#context.paths;
-    await ensureDirectory(paths.systemdDir);
-    const netnsUnit = this.#unitPath(NETNS_UNIT_NAME);
-    if (!(await fileExists(netnsUnit))) {
-      const text = renderNetnsUnit({
-        namespace: config.amphora_agent.network_namespace || 'amphora-haproxy',
-        pluggedInterfaces: paths.pluggedInterfaces,
-      });
-      await writeFileAtomic(netnsUnit, text, { mode: 0o644, preserveMode: false });
-    }
-    // The netns unit has no [Install] section: enabling it is expected to fail, harmlessly.
-    await this.#systemctlRun('enable', NETNS_UNIT_NAME);
+    await ensureNetnsUnit(this.#context, (...args) => this.#systemctlRun(...args), NETNS_UNIT_NAME);
 
     const version = await haproxyVersion(config.haproxy_amphora.haproxy_cmd);
     const unitText = renderHaproxyUnit({

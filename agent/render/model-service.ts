@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { appError } from '../api/errors.ts';
 import type { AgentContext } from '../context.ts';
 import type { HaproxyService } from '../haproxy/lifecycle.ts';
+import type { LvsListenerService } from '../lvs/listener-service.ts';
 import { haproxyVersion } from '../haproxy/version.ts';
 import { isHaproxyRunning, listLoadBalancers, loadBalancerExists } from '../haproxy/layout.ts';
 import { queryHaproxyStats } from '../heartbeat/haproxy-stats.ts';
@@ -26,10 +27,12 @@ const STATUS_TIMEOUT_MS = 5000;
 export class ModelService {
   readonly #context: AgentContext;
   readonly #haproxy: HaproxyService;
+  readonly #lvs: LvsListenerService;
 
-  constructor(context: AgentContext, haproxy: HaproxyService) {
+  constructor(context: AgentContext, haproxy: HaproxyService, lvs: LvsListenerService) {
     this.#context = context;
     this.#haproxy = haproxy;
+    this.#lvs = lvs;
   }
 
   modelPath(lbId: string): string {

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { HaproxyService } from '../../agent/haproxy/lifecycle.ts';
 import { ModelService } from '../../agent/render/model-service.ts';
+import { LvsListenerService } from '../../agent/lvs/listener-service.ts';
 import { fileExists } from '../../agent/util/atomic-file.ts';
 import { freePort, startMembers } from '../helpers/haproxy-fixtures.ts';
 import { lifecycleContext, type LifecycleTestContext } from '../helpers/lifecycle-context.ts';
@@ -26,7 +27,7 @@ before(async () => {
   setup = await lifecycleContext();
   haproxy = new HaproxyService(setup.context);
   await haproxy.start();
-  models = new ModelService(setup.context, haproxy);
+  models = new ModelService(setup.context, haproxy, new LvsListenerService(setup.context));
   members = await startMembers(['member-a']);
 });
 

@@ -9,6 +9,8 @@ import { loadBalancerRouter } from './loadbalancer.ts';
 import { listenerCertificatesRouter } from './listener-certificates.ts';
 import { modelRouter } from './model.ts';
 import { ModelService } from '../../render/model-service.ts';
+import type { LvsListenerService } from '../../lvs/listener-service.ts';
+import { lvsListenerRouter } from './lvs-listener.ts';
 
 /** Everything a router may need; built once by agent.ts. */
 export interface RouterDependencies {
@@ -16,6 +18,7 @@ export interface RouterDependencies {
   info: AmphoraInfoSource;
   reloadTlsMaterial: () => Promise<void>;
   haproxy: HaproxyService;
+  lvs: LvsListenerService;
   listenerCertificates: ListenerCertificates;
 }
 
@@ -29,6 +32,7 @@ export function buildRouters(dependencies: RouterDependencies): Router[] {
     agentAdminRouter(dependencies.context, dependencies.reloadTlsMaterial),
     loadBalancerRouter(dependencies.context, dependencies.haproxy),
     listenerCertificatesRouter(dependencies.context, dependencies.listenerCertificates),
-    modelRouter(new ModelService(dependencies.context, dependencies.haproxy)),
+    lvsListenerRouter(dependencies.lvs),
+    modelRouter(new ModelService(dependencies.context, dependencies.haproxy, dependencies.lvs)),
   ];
 }
