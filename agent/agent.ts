@@ -75,14 +75,15 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
     listenerCertificates: createListenerCertificates(context),
     reloadTlsMaterial: async () => api?.reloadTlsMaterial(),
   });
-  api = await startApiServer(initial, createApp(logger, routers), logger);
-  const { address, port } = api.address();
-  logger.info({ address, port, configFiles: sources.files }, 'amphora agent listening');
-  if (dev) printDevBanner(dev, port);
+  // Running haproxy and keepalived are adopted before the first request can act on them.
   await haproxy.start();
   await lvs.start();
   const heartbeat = createHeartbeatSender(context);
   heartbeat.start();
+  api = await startApiServer(initial, createApp(logger, routers), logger);
+  const { address, port } = api.address();
+  logger.info({ address, port, configFiles: sources.files }, 'amphora agent listening');
+  if (dev) printDevBanner(dev, port);
 
   const stop = async () => {
     await heartbeat.stop();

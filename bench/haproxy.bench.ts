@@ -1,8 +1,10 @@
 /**
  * haproxy lifecycle benchmark against the real agent (direct process manager) and real
  * haproxy on loopback:
- * - upload latency (PUT .../haproxy over mutual TLS, a new connection per call) divided by a
- *   bare `haproxy -c` on the same file: the validation is the floor of any upload;
+ * - upload latency (PUT .../haproxy over mutual TLS) divided by a bare `haproxy -c` on the same
+ *   file, the floor of any upload: once with a new connection per call (what the reference's
+ *   server forces) and once over one kept-alive connection (what Octavia's requests.Session
+ *   does with a server that keeps connections open, as this one does);
  * - start and reload latency (a reload answers once the new worker serves);
  * - failed requests while 100 reloads run under load.
  */
@@ -11,7 +13,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { haproxyPeerName } from '../agent/haproxy/peer-name.ts';
 import { runCommand } from '../agent/util/run-command.ts';
-import { startAgentProcess } from '../test/helpers/agent-harness.ts';
+import { Agent } from 'node:https';
+import { httpsCall, startAgentProcess } from '../test/helpers/agent-harness.ts';
 import { freePort, httpGet, killHaproxyUnder, startLoad, startMembers, testHaproxyConfig } from '../test/helpers/haproxy-fixtures.ts';
 import { percentile, round, timeIt } from './measure.ts';
 
@@ -25,6 +28,9 @@ try {
   const port = await freePort();
   const config = testHaproxyConfig({ basePath: agent.basePath, lbId, listenerId: randomUUID(), port, memberPorts: members.ports });
   const upload = () => agent.request('PUT', `/1.0/loadbalancer/${agent.amphoraId}/${lbId}/haproxy`, config);
+  const session = new Agent({ cert: agent.pki.clientPem, key: agent.pki.clientPem, ca: agent.pki.caCertPem, keepAlive: true, maxSockets: 1 });
+  const uploadKeptAlive = () =>
+    httpsCall({ port: agent.port, agent: session, method: 'PUT', path: `/1.0/loadbalancer/${agent.amphoraId}/${lbId}/haproxy`, body: config, servername: agent.amphoraId });
 
   const first = await upload();
   if (first.status !== 202) throw new Error(`upload failed: ${first.status} ${first.text}`);
@@ -34,10 +40,12 @@ try {
   const userGroup = join(agent.basePath, 'haproxy-default-user-group.conf');
   const check = () => runCommand('/usr/sbin/haproxy', ['-c', '-L', haproxyPeerName(agent.amphoraId), '-f', file, '-f', userGroup]);
   const uploadMs: number[] = [];
+  const keptAliveMs: number[] = [];
   const checkMs: number[] = [];
   const trivialMs: number[] = [];
   for (let index = 0; index < UPLOADS; index++) {
     uploadMs.push((await timeIt(upload))[1]);
+    keptAliveMs.push((await timeIt(uploadKeptAlive))[1]);
     const [result, ms] = await timeIt(check);
     if (result.exitCode !== 0) throw new Error(result.output);
     checkMs.push(ms);
@@ -60,6 +68,7 @@ try {
     reloadMs.push(ms);
   }
   const traffic = await load.stop();
+  session.destroy();
   const [, afterReloadServedMs] = await timeIt(() => httpGet(port));
 
   const uploadP50 = percentile(uploadMs, 50);
@@ -72,6 +81,8 @@ try {
       ratioToHaproxyCheck: round(uploadP50 / checkP50),
       newConnectionRoundTripP50Ms: round(percentile(trivialMs, 50)),
       ratioToHaproxyCheckExcludingConnection: round((uploadP50 - percentile(trivialMs, 50)) / checkP50),
+      keptAliveP50Ms: round(percentile(keptAliveMs, 50)),
+      keptAliveRatioToHaproxyCheck: round(percentile(keptAliveMs, 50) / checkP50),
     },
     start: { latencyMs: round(startMs), firstRequestServedAfterMs: round(firstServedMs) },
     reload: {
