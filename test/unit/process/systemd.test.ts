@@ -7,13 +7,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { chmod, mkdir, readFile, stat, writeFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { renderHaproxyUnit, renderNetnsUnit } from '../../../agent/process/systemd-units.ts';
 import { SystemdProcessManager } from '../../../agent/process/systemd.ts';
 import { HaproxyService } from '../../../agent/haproxy/lifecycle.ts';
 import { ApiError } from '../../../agent/api/errors.ts';
 import { lifecycleContext } from '../../helpers/lifecycle-context.ts';
+import { fakeSystemctl } from '../../helpers/fake-systemctl.ts';
 
 const TEMPLATES = '/usr/lib/python3/dist-packages/octavia/amphorae/backends/agent/api_server/templates';
 
@@ -76,30 +77,6 @@ test('amphora-netns unit carries the specification\'s ExecStart lines, in order,
   assert.match(text, /StopWhenUnneeded=true/u);
   assert.doesNotMatch(text, /\[Install\]/u);
 });
-
-/** A FAKE systemctl: records each call in calls.log; `fail-<verb>` files make that verb fail. */
-async function fakeSystemctl(directory: string): Promise<{ path: string; calls(): Promise<string[]>; failWith(verb: string, output: string): Promise<void> }> {
-  const bin = join(directory, 'fake-bin');
-  await mkdir(bin, { recursive: true });
-  const path = join(bin, 'systemctl');
-  await writeFile(
-    path,
-    [
-      '#!/bin/sh',
-      '# FAKE systemctl for tests: systemd is not PID 1 on this host.',
-      `echo "$*" >> ${join(bin, 'calls.log')}`,
-      `if [ -f ${bin}/fail-$1 ]; then cat ${bin}/fail-$1; exit 1; fi`,
-      'exit 0',
-      '',
-    ].join('\n'),
-  );
-  await chmod(path, 0o755);
-  return {
-    path,
-    calls: async () => (await readFile(join(bin, 'calls.log'), 'utf8').catch(() => '')).split('\n').filter(Boolean),
-    failWith: (verb, output) => writeFile(join(bin, `fail-${verb}`), output),
-  };
-}
 
 const VALID_CONFIG = (socket: string) =>
   `global\n    stats socket ${socket} mode 0666 level user\n    maxconn 100\n\ndefaults\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n\nfrontend f1\n    bind 127.0.0.1:1\n    mode tcp\n    default_backend b1\n\nbackend b1\n    mode tcp\n`;
