@@ -54,7 +54,7 @@ function toApiError(error: unknown): ApiError {
   // Malformed percent-encoding in a path parameter, or an unreadable body.
   const status = (error as { status?: unknown }).status;
   if (status === 400) return frameworkError(400, 'The browser (or proxy) sent a request that this server could not understand.');
-  if (status === 413) return frameworkError(413);
+  if (status === 413) return frameworkError(400, 'The request body is too large.');
   return frameworkError(500);
 }
 

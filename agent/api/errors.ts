@@ -26,7 +26,6 @@ const FRAMEWORK_TEXT: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   409: 'Conflict',
-  413: 'Request Entity Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -34,7 +33,6 @@ const FRAMEWORK_TEXT: Record<number, string> = {
 const FRAMEWORK_DEFAULT_DESCRIPTION: Record<number, string> = {
   404: 'The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.',
   405: 'The method is not allowed for the requested URL.',
-  413: 'The data value transmitted exceeds the capacity limit.',
   500: 'The server encountered an internal error and was unable to complete your request. Either the server is overloaded or there is an error in the application.',
 };
 

@@ -1,18 +1,20 @@
 import type { IncomingMessage } from 'node:http';
-import { frameworkError } from './errors.ts';
+import { appError, type ApiError } from './errors.ts';
 
 /** Upper bound for any upload: far above a real haproxy.cfg or PEM bundle, far below memory. */
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 
 /**
- * Reads a raw request body into memory, refusing (JSON 413) as soon as it passes `limit`
- * instead of buffering whatever a client sends.
+ * Reads a raw request body into memory, refusing it as soon as it passes `limit` instead of
+ * buffering whatever a client sends. The refusal is a 400: Octavia's client counts any status
+ * outside 400/401/403/404/405/409/500/503 as success, so a 413 would make the controller
+ * believe a config or certificate it sent was stored.
  */
 export async function readBody(request: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<Buffer> {
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     request.resume();
-    throw frameworkError(413);
+    throw tooLarge(limit);
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -20,9 +22,13 @@ export async function readBody(request: IncomingMessage, limit = DEFAULT_BODY_LI
     size += chunk.length;
     if (size > limit) {
       request.resume();
-      throw frameworkError(413);
+      throw tooLarge(limit);
     }
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, size);
+}
+
+function tooLarge(limit: number): ApiError {
+  return appError(400, 'Invalid request', `The request body exceeds the limit of ${limit} bytes`);
 }

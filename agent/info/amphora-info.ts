@@ -3,7 +3,7 @@ import type { AgentContext } from '../context.ts';
 import { isHaproxyRunning, listLoadBalancers, listLvsListeners, lvsPidPath } from '../haproxy/layout.ts';
 import { isPidFileAlive } from '../util/process-state.ts';
 import { NetworkStatsSampler } from './network-stats.ts';
-import type { PackageVersions } from './package-versions.ts';
+import { PackageQueryError, type PackageVersions } from './package-versions.ts';
 import {
   cpuCount,
   readCpuStats,
@@ -26,10 +26,17 @@ export interface AmphoraInfoSource {
 /** `/1.0/info` and `/1.0/details`, with the reference's keys, order and value types. */
 export function createAmphoraInfo(
   context: AgentContext,
-  versions: PackageVersions,
+  versions: Pick<PackageVersions, 'version'>,
   listenerIdsOf: ListenerIdReader,
 ): AmphoraInfoSource {
-  const lvsVersions = () => Promise.all([versions.version('keepalived'), versions.version('ipvsadm')]);
+  // /info is the control plane's boot probe: a missing keepalived or ipvsadm (only UDP/SCTP
+  // and ACTIVE_STANDBY need them) reads as an empty version instead of the reference's 500.
+  const optionalVersion = (name: 'keepalived' | 'ipvsadm') =>
+    versions.version(name).catch((error: unknown) => {
+      if (error instanceof PackageQueryError) return '';
+      throw error;
+    });
+  const lvsVersions = () => Promise.all([optionalVersion('keepalived'), optionalVersion('ipvsadm')]);
   const networkStats = new NetworkStatsSampler();
 
   return {

@@ -1,5 +1,5 @@
 import { readFile, statfs } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { cpus } from 'node:os';
 
 /** Fields of /1.0/details read from /proc, with the reference's types (some are strings). */
 export interface CpuStats {
@@ -58,6 +58,11 @@ export async function readTunedProfiles(path = '/etc/tuned/active_profile'): Pro
   return text.slice(0, 1024).trim();
 }
 
+/**
+ * Every CPU of the machine, as Python's os.cpu_count(): not the ones this process may run on.
+ * Pinned images run the agent on CPU 0 only, and the controller must still see all of them
+ * to render haproxy's nbthread and cpu-map.
+ */
 export function cpuCount(): number {
-  return availableParallelism();
+  return cpus().length;
 }

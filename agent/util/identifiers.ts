@@ -5,8 +5,15 @@
  */
 const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
+/**
+ * Folders the agent keeps beside the per-LB folders in base_path (and the default
+ * base_cert_dir): a load balancer by one of these names would overwrite them, and deleting it
+ * would remove every LVS listener or every certificate.
+ */
+const RESERVED_NAMES = new Set(['lvs', 'vrrp', 'certs']);
+
 export function isSafeId(value: string): boolean {
-  return SAFE_ID.test(value);
+  return SAFE_ID.test(value) && !RESERVED_NAMES.has(value.toLowerCase());
 }
 
 /**

@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { Agent } from 'node:https';
 import { connect, type ConnectionOptions } from 'node:tls';
 import { createPki } from '../../agent/certs/dev-pki.ts';
@@ -91,14 +92,15 @@ test('details has every reference key with its type', async () => {
   assert.equal(typeof cpu.user, 'string');
   assert.equal((details.load as unknown[]).length, 3);
   assert.equal(details.topology, 'SINGLE');
+  assert.equal(details.cpu_count, cpus().length, 'all CPUs, not the agent\'s affinity');
   assert.deepEqual(details.packages, {});
 });
 
-test('an oversized body gets a JSON 413 and changes nothing', async () => {
+test('an oversized body is refused with a JSON 400 (a 413 reads as success to Octavia) and changes nothing', async () => {
   const before = await readFile(agent.configFile, 'utf8');
   const answer = await agent.request('PUT', '/1.0/config', Buffer.alloc(2 * 1024 * 1024, 0x61));
-  assert.equal(answer.status, 413);
-  assert.equal((answer.json() as { http_code: number }).http_code, 413);
+  assert.equal(answer.status, 400);
+  assert.deepEqual(answer.json(), { message: 'Invalid request', details: `The request body exceeds the limit of ${1024 * 1024} bytes` });
   assert.equal(await readFile(agent.configFile, 'utf8'), before);
 });
 
@@ -111,7 +113,7 @@ test('a bad certificate upload is refused, the file stays and the agent stays re
     const answer = await agent.request('PUT', '/1.0/certificate', body);
     assert.equal(answer.status, 400);
     const json = answer.json() as { message: string; details: string };
-    assert.equal(json.message, 'Invalid certificate');
+    assert.equal(json.message, 'Invalid request');
     assert.equal(typeof json.details, 'string');
   }
   assert.equal(await readFile(serverPemPath, 'utf8'), before);

@@ -107,15 +107,15 @@ function declareOversizedUpload(path: string): Promise<string> {
   });
 }
 
-test('an oversized upload gets a JSON 413 and writes nothing', { timeout: 30_000 }, async () => {
+test('an oversized upload gets a JSON 400 (a 413 reads as success to Octavia) and writes nothing', { timeout: 30_000 }, async () => {
   const lbId = randomUUID();
   const answer = await declareOversizedUpload(`/1.0/loadbalancer/amp/${lbId}/haproxy`);
-  assert.match(answer, /^HTTP\/1\.1 413 /u);
+  assert.match(answer, /^HTTP\/1\.1 400 /u);
   assert.match(answer, /\r\ncontent-type: application\/json\r\n/iu);
-  assert.match(answer, /"http_code":413/u);
+  assert.match(answer, /"message":"Invalid request","details":"The request body exceeds the limit of \d+ bytes"/u);
   await assert.rejects(stat(join(agent.basePath, lbId)));
   const certificate = await declareOversizedUpload(`/1.0/loadbalancer/${lbId}/certificates/big.pem`);
-  assert.match(certificate, /^HTTP\/1\.1 413 /u);
+  assert.match(certificate, /^HTTP\/1\.1 400 /u);
   await assert.rejects(stat(join(agent.certDir, lbId)));
 });
 

@@ -32,7 +32,7 @@ export function agentAdminRouter(context: AgentContext, reloadTlsMaterial: () =>
       try {
         await replaceServerCertificate(context.config.current.amphora_agent.agent_server_cert, body);
       } catch (error) {
-        if (error instanceof PemBundleError) throw appError(400, 'Invalid certificate', error.message);
+        if (error instanceof PemBundleError) throw appError(400, 'Invalid request', error.message);
         throw error;
       }
       await reloadTlsMaterial();
