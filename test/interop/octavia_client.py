@@ -186,6 +186,97 @@ def op_upload_cert(driver, amphora, call):
     return {"md5_before": before, "uploaded": before != hashlib.md5(pem).hexdigest()}
 
 
+# UDP/SCTP (keepalived LVS) listener calls ---------------------------------------------------
+# An LVS listener is described by {"lb_id", "listener_id", "port", "enabled", "namespace",
+# optional "pool_id", "member_ports", "monitor_id"}; it is rebuilt as Octavia data models for
+# every call. Octavia's LvsJinjaTemplater renders it inside update_amphora_listeners. The
+# rendered `net_namespace` is Octavia's AMPHORA_NAMESPACE constant, set to the test's own
+# namespace here so the test never depends on a namespace it did not create.
+
+def build_lvs_loadbalancer(amphora, call):
+    from octavia.common import constants
+    constants.AMPHORA_NAMESPACE = call["namespace"]
+    amphora.status = constants.AMPHORA_ALLOCATED
+    amphora.role = constants.ROLE_STANDALONE
+    amphora.vrrp_ip = "127.0.0.1"
+    pool = None
+    if call.get("pool_id"):
+        members = [
+            data_models.Member(id="lvs-member-%d" % index, ip_address="127.0.0.1",
+                               protocol_port=port, weight=1, enabled=True, backup=False,
+                               provisioning_status=constants.ACTIVE,
+                               operating_status=constants.ONLINE)
+            for index, port in enumerate(call.get("member_ports", []))
+        ]
+        monitor = None
+        if call.get("monitor_id"):
+            monitor = data_models.HealthMonitor(id=call["monitor_id"],
+                                                type=constants.HEALTH_MONITOR_UDP_CONNECT,
+                                                delay=5, timeout=3, rise_threshold=3,
+                                                fall_threshold=3, enabled=True,
+                                                provisioning_status=constants.ACTIVE)
+        pool = data_models.Pool(id=call["pool_id"], protocol=constants.PROTOCOL_UDP,
+                                lb_algorithm=constants.LB_ALGORITHM_ROUND_ROBIN, enabled=True,
+                                members=members, health_monitor=monitor,
+                                provisioning_status=constants.ACTIVE,
+                                operating_status=constants.ONLINE)
+        for member in members:
+            member.pool = pool
+    listener = data_models.Listener(id=call["listener_id"], project_id="interop-project",
+                                    protocol=constants.PROTOCOL_UDP,
+                                    protocol_port=call["port"], enabled=call.get("enabled", True),
+                                    connection_limit=-1, default_pool=pool,
+                                    default_pool_id=pool.id if pool else None,
+                                    pools=[pool] if pool else [],
+                                    provisioning_status=constants.ACTIVE,
+                                    operating_status=constants.ONLINE)
+    vip = data_models.Vip(ip_address="127.0.0.1")
+    loadbalancer = data_models.LoadBalancer(id=call["lb_id"], project_id="interop-project",
+                                            vip=vip, listeners=[listener], additional_vips=[],
+                                            amphorae=[amphora], pools=[pool] if pool else [],
+                                            enabled=True, topology=constants.TOPOLOGY_SINGLE,
+                                            provisioning_status=constants.ACTIVE)
+    listener.load_balancer = loadbalancer
+    listener.load_balancer_id = loadbalancer.id
+    if pool:
+        pool.load_balancer = loadbalancer
+        pool.listeners = [listener]
+    vip.load_balancer = loadbalancer
+    amphora.load_balancer = loadbalancer
+    return loadbalancer
+
+
+def op_render_lvs(driver, amphora, call):
+    """The keepalived LVS config the controller would upload for this listener."""
+    listener = build_lvs_loadbalancer(amphora, call).listeners[0]
+    return driver.lvs_jinja.build_config(listener=listener)
+
+
+def op_upload_udp_config(driver, amphora, call):
+    """upload_udp_config alone (PUT .../udp_listener), with the controller's rendering."""
+    listener = build_lvs_loadbalancer(amphora, call).listeners[0]
+    config = driver.lvs_jinja.build_config(listener=listener)
+    return response_value(client(driver, amphora).upload_udp_config(amphora, listener.id, config))
+
+
+def op_update_lvs_listeners(driver, amphora, call):
+    """update_amphora_listeners for a UDP-only LB: upload_udp_config then reload_listener."""
+    driver.update_amphora_listeners(build_lvs_loadbalancer(amphora, call), amphora)
+    return None
+
+
+def op_lvs_lb_action(driver, amphora, call):
+    """driver.start / driver.reload: one action per UDP listener, none for haproxy."""
+    getattr(driver, call["action"])(build_lvs_loadbalancer(amphora, call), amphora)
+    return None
+
+
+def op_delete_lvs_listener(driver, amphora, call):
+    """driver.delete(listener) for a UDP listener: DELETE /listeners/{listener_id}."""
+    driver.delete(build_lvs_loadbalancer(amphora, call).listeners[0])
+    return None
+
+
 OPERATIONS = {name[3:]: function for name, function in dict(globals()).items() if name.startswith("op_")}
 
 
