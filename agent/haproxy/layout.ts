@@ -1,7 +1,8 @@
 import { readdir, access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentPaths } from '../config/paths.ts';
-import { isPidFileAlive } from '../util/process-state.ts';
+import { readFile } from 'node:fs/promises';
+import { isProcessAlive, readPidFile } from '../util/process-state.ts';
 
 /** Load balancers on disk: every entry of base_path holding a haproxy.cfg (reference §4.1). */
 export async function listLoadBalancers(paths: AgentPaths): Promise<string[]> {
@@ -21,8 +22,20 @@ export async function loadBalancerExists(paths: AgentPaths, lbId: string): Promi
   return exists(paths.haproxyConfig(lbId));
 }
 
+/**
+ * The pid of this LB's live haproxy master, or undefined. The pid file alone can lie: after a
+ * reboot its number may belong to any process, so the command line must name this LB's config
+ * (both process managers start haproxy with `-f <B>/<lb>/haproxy.cfg`).
+ */
+export async function haproxyMasterPid(paths: AgentPaths, lbId: string): Promise<number | undefined> {
+  const pid = await readPidFile(paths.haproxyPidFile(lbId));
+  if (pid === undefined || !(await isProcessAlive(pid))) return undefined;
+  const commandLine = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return commandLine.split('\0').includes(paths.haproxyConfig(lbId)) ? pid : undefined;
+}
+
 export async function isHaproxyRunning(paths: AgentPaths, lbId: string): Promise<boolean> {
-  return isPidFileAlive(paths.haproxyPidFile(lbId));
+  return (await haproxyMasterPid(paths, lbId)) !== undefined;
 }
 
 const LVS_CONFIG = /^octavia-keepalivedlvs-([^.]+)\.conf$/u;

@@ -8,6 +8,7 @@ import { ensureWorkerLimits, workerLimitsPath } from '../haproxy/worker-limits.t
 import { queryStatsSocket } from '../haproxy/stats-socket.ts';
 import { fileExists, writeFileAtomic } from '../util/atomic-file.ts';
 import { isProcessAlive, readPidFile } from '../util/process-state.ts';
+import { haproxyMasterPid } from '../haproxy/layout.ts';
 import { runCommand } from '../util/run-command.ts';
 import type { HaproxyProcessManager, ProcessOutcome } from './types.ts';
 
@@ -104,12 +105,8 @@ export class DirectProcessManager implements HaproxyProcessManager {
   }
 
   /** The live master pid of `lbId`, checked to really be haproxy running this LB's config. */
-  async #livePid(lbId: string): Promise<number | undefined> {
-    const pid = await readPidFile(this.#context.paths.haproxyPidFile(lbId));
-    if (pid === undefined || !(await isProcessAlive(pid))) return undefined;
-    const commandLine = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    // After a reboot the pid may belong to anything: only our haproxy carries this path.
-    return commandLine.split('\0').includes(this.#context.paths.haproxyConfig(lbId)) ? pid : undefined;
+  #livePid(lbId: string): Promise<number | undefined> {
+    return haproxyMasterPid(this.#context.paths, lbId);
   }
 
   isRunning(lbId: string): Promise<boolean> {

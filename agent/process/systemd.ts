@@ -4,7 +4,7 @@ import type { AgentContext } from '../context.ts';
 import { queryStatsSocket } from '../haproxy/stats-socket.ts';
 import { haproxyVersion } from '../haproxy/version.ts';
 import { ensureDirectory, fileExists, writeFileAtomic } from '../util/atomic-file.ts';
-import { isPidFileAlive } from '../util/process-state.ts';
+import { isHaproxyRunning } from '../haproxy/layout.ts';
 import { runCommand } from '../util/run-command.ts';
 import { ensureWorkerLimits } from '../haproxy/worker-limits.ts';
 import { haproxyUnitName, NETNS_UNIT_NAME, renderHaproxyUnit, renderNetnsUnit } from './systemd-units.ts';
@@ -152,7 +152,7 @@ export class SystemdProcessManager implements HaproxyProcessManager {
   }
 
   isRunning(lbId: string): Promise<boolean> {
-    return isPidFileAlive(this.#context.paths.haproxyPidFile(lbId));
+    return isHaproxyRunning(this.#context.paths, lbId);
   }
 
   async adopt(): Promise<void> {

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { silentLogger } from '../../agent/util/logger.ts';
 import { heartbeatConfig, withTempDir } from '../helpers/heartbeat-config.ts';
 import { startHaproxyLb } from '../helpers/heartbeat-haproxy.ts';
 import { startPythonReceiver, type PythonReceiver } from '../helpers/heartbeat-receiver.ts';
+import { startStandIn } from '../helpers/stand-in-process.ts';
 
 const KEY = 'heartbeat-haproxy-key';
 
@@ -158,8 +159,10 @@ test('a stats socket that accepts and never answers does not delay the heartbeat
     const lbId = randomUUID();
     await mkdir(join(basePath, lbId));
     await writeFile(join(basePath, lbId, 'haproxy.cfg'), 'global\n');
-    // A live pid stands for a running haproxy whose socket is stuck.
-    await writeFile(join(basePath, lbId, `${lbId}.pid`), `${process.pid}\n`);
+    // A live stand-in for a running haproxy whose socket is stuck.
+    const standIn = startStandIn('haproxy', '-f', join(basePath, lbId, 'haproxy.cfg'));
+    after(() => standIn.kill());
+    await writeFile(join(basePath, lbId, `${lbId}.pid`), `${standIn.pid}\n`);
     const held: Socket[] = [];
     const stuck = createTcpServer((socket) => held.push(socket));
     await new Promise<void>((resolve) => stuck.listen(join(basePath, `${lbId}.sock`), resolve));

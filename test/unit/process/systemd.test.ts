@@ -3,9 +3,10 @@
  * stand-in shell script (written below, clearly a fake) that records its arguments and fails
  * on demand; unit rendering is compared with Octavia's own Jinja template.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { startStandIn } from '../../helpers/stand-in-process.ts';
 import { createServer } from 'node:net';
 import { mkdir, readFile, stat, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -108,8 +109,11 @@ test('upload, start, reload, stop and delete drive systemctl in the reference\'s
     assert.deepEqual(started.body, { message: 'OK', details: `Configuration file is valid\nhaproxy daemon for ${lb} started` });
     assert.equal((await systemctl.calls()).at(-1), `start haproxy-${lb}.service`);
 
-    // "Running": a pid file naming a live process.
-    await writeFile(context.paths.haproxyPidFile(lb), `${process.pid}\n`);
+    // "Running": the pid file names a live process whose command line carries this LB's config
+    // path, as systemd's haproxy would (a stand-in process, since systemd does not run here).
+    const standIn = startStandIn('haproxy', '-f', context.paths.haproxyConfig(lb));
+    after(() => standIn.kill());
+    await writeFile(context.paths.haproxyPidFile(lb), `${standIn.pid}\n`);
     const reloaded = await service.runAction(lb, 'reload');
     assert.deepEqual(reloaded.body, { message: 'OK', details: `Listener ${lb} reloaded` });
     assert.equal((await systemctl.calls()).at(-1), `reload haproxy-${lb}.service`);
