@@ -54,6 +54,11 @@ export class AgentClient {
     await this.#call('DELETE', `/1.0/listeners/${encodeURIComponent(lbId)}`);
   }
 
+  /** Stops and removes a UDP/SCTP listener's keepalived (the same route, with its id). */
+  async deleteLvsListener(listenerId: string): Promise<void> {
+    await this.#call('DELETE', `/1.0/listeners/${encodeURIComponent(listenerId)}`);
+  }
+
   #call(method: string, path: string, body?: string): Promise<unknown> {
     const url = new URL(path, this.#connection.url);
     return new Promise((resolve, reject) => {

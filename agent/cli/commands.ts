@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { HealthMonitor, Listener, LoadBalancerModel, Member, Pool } from '../render/model.ts';
+import { isLvsProtocol } from '../render/model.ts';
 import { OptionReader, parseArgs } from './args.ts';
 import { AgentClient, type LiveStatus } from './client.ts';
 import { CONNECTION_OPTIONS, resolveConnection } from './connection.ts';
@@ -150,6 +151,8 @@ const loadBalancerCommands: Record<string, Handler> = {
       if (!cascade && (lb.listeners.length > 0 || lb.pools.length > 0)) {
         throw new CliError(`Load balancer ${lb.id} has listeners or pools: delete them first or use --cascade`);
       }
+      // One keepalived per UDP/SCTP listener, as the controller deletes them one by one.
+      for (const listener of lb.listeners.filter((l) => isLvsProtocol(l.protocol))) await session.client.deleteLvsListener(listener.id);
       await session.client.deleteLoadBalancer(lb.id);
     };
   },

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, rm, unlink } from 'node:fs/promises';
+import { readFile, rm, rmdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { appError } from '../api/errors.ts';
 import type { AgentContext } from '../context.ts';
 import { DirectProcessManager, type DirectManagerOptions } from '../process/direct.ts';
@@ -257,9 +258,25 @@ export class HaproxyService {
     });
   }
 
+  /** Extension (the model endpoint): `work` under the LB's lock, as one operation. */
+  exclusive<T>(lbId: string, work: () => Promise<T>): Promise<T> {
+    if (!isSafeId(lbId)) throw appError(400, 'Invalid request', 'Invalid load balancer id');
+    return this.#lock(lbId, work);
+  }
+
+  /** The LB delete for a caller already holding the LB's lock (`exclusive`). */
+  async deleteLoadBalancerHeld(lbId: string): Promise<void> {
+    await this.#deleteLoadBalancer(lbId);
+  }
+
   async #deleteLoadBalancer(lbId: string): Promise<Reply> {
     const paths = this.#context.paths;
-    if (!(await loadBalancerExists(paths, lbId))) return jsonReply(200, { message: 'OK' });
+    if (!(await loadBalancerExists(paths, lbId))) {
+      // A model of UDP/SCTP listeners only keeps model.json in B/<id>/ without a haproxy.cfg.
+      await unlink(join(paths.lbDir(lbId), 'model.json')).catch(() => undefined);
+      await rmdir(paths.lbDir(lbId)).catch(() => undefined);
+      return jsonReply(200, { message: 'OK' });
+    }
     if (await this.processes.isRunning(lbId)) {
       const stopped = await this.processes.stop(lbId);
       if (!stopped.ok) throw appError(500, 'Error stopping haproxy', stopped.output);

@@ -29,6 +29,8 @@ export interface RenderContext {
   meminfo: MemInfo | null;
   basePath: string;
   baseCertDir: string;
+  /** `net_namespace` of LVS configs; empty: none (keepalived stays in its own namespace). */
+  lvsNamespace: string;
   connectionLogging: boolean;
   userLogFormat: string;
   userLogFacility: number;
@@ -84,6 +86,7 @@ export function baseRenderContext(overrides: Partial<RenderContext> = {}): Rende
     activeTunedProfiles: null,
     meminfo: null,
     basePath: '/var/lib/octavia',
+    lvsNamespace: 'amphora-haproxy',
     baseCertDir: '/var/lib/octavia/certs',
     connectionLogging: true,
     userLogFormat: DEFAULT_USER_LOG_FORMAT,

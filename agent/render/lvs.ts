@@ -83,7 +83,7 @@ export function renderLvs(model: LoadBalancerModel, listenerId: string, ctx: Ren
     lbId: lb.id,
     listenerId: listener.id,
     listenerEnabled: listener.admin_state_up,
-    namespace: AMPHORA_NAMESPACE,
+    namespace: ctx.lvsNamespace,
     groups,
     trailingBlank: lb.admin_state_up && listener.admin_state_up,
   });

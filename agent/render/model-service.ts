@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { appError } from '../api/errors.ts';
 import type { AgentContext } from '../context.ts';
 import type { HaproxyService } from '../haproxy/lifecycle.ts';
-import type { LvsListenerService } from '../lvs/listener-service.ts';
+import type { LvsListenerService, LvsUndo } from '../lvs/listener-service.ts';
 import { haproxyVersion } from '../haproxy/version.ts';
-import { isHaproxyRunning, listLoadBalancers, loadBalancerExists } from '../haproxy/layout.ts';
+import { isHaproxyRunning, loadBalancerExists, lvsConfigPath } from '../haproxy/layout.ts';
 import { queryHaproxyStats } from '../heartbeat/haproxy-stats.ts';
 import { jsonReply, type Reply } from '../haproxy/replies.ts';
 import { ensureDirectory, writeFileAtomic } from '../util/atomic-file.ts';
@@ -14,6 +14,7 @@ import { isSafeId } from '../util/identifiers.ts';
 import { certificateFiles } from './certificates.ts';
 import { baseRenderContext, featuresForVersion, hostFacts, type RenderContext } from './context.ts';
 import { renderHaproxy } from './haproxy.ts';
+import { renderLvs } from './lvs.ts';
 import { formatErrors, isLvsProtocol, validateModel, type LoadBalancerModel } from './model.ts';
 
 const STATUS_TIMEOUT_MS = 5000;
@@ -50,6 +51,8 @@ export class ModelService {
       baseCertDir: this.#context.paths.certDir,
       userLogFacility: config.amphora_agent.user_log_facility,
       administrativeLogFacility: config.amphora_agent.administrative_log_facility,
+      // keepalived enters the namespace haproxy runs in; none when the agent uses its own.
+      lvsNamespace: config.amphora_agent.network_namespace,
     });
   }
 
@@ -65,14 +68,55 @@ export class ModelService {
     if (!result.ok) throw appError(400, 'Invalid model', formatErrors(result.errors));
     const model: LoadBalancerModel = result.model;
     if (model.loadbalancer.id !== lbId) throw appError(400, 'Invalid model', `loadbalancer.id: must be ${lbId}, the id in the URL`);
-    const lvs = model.loadbalancer.listeners.find((l) => isLvsProtocol(l.protocol));
-    if (lvs) throw appError(400, 'Invalid model', `loadbalancer.listeners: ${lvs.protocol} listeners are not served by the model endpoint yet`);
 
     const ctx = await this.renderContext(amphoraId);
-    const rendered = renderHaproxy(model, ctx);
-    for (const warning of rendered.warnings) this.#context.logger.warn({ lbId }, warning);
+    const lvsListeners = model.loadbalancer.listeners.filter((l) => isLvsProtocol(l.protocol));
+    for (const listener of lvsListeners) {
+      // LVS listener ids share one namespace with load balancers (§4.1).
+      if (!isSafeId(listener.id) || listener.id === lbId || (await loadBalancerExists(this.#context.paths, listener.id))) {
+        throw appError(400, 'Invalid model', `loadbalancer.listeners: ${listener.id} cannot be a UDP/SCTP listener id (it names a load balancer)`);
+      }
+    }
+    const lvsConfigs = lvsListeners.map((l) => ({ id: l.id, bytes: Buffer.from(renderLvs(model, l.id, ctx), 'utf8') }));
+    // haproxy serves the TCP-family listeners; a model without listeners keeps its (empty)
+    // haproxy too, one of UDP/SCTP listeners only has none, as with the controller.
+    const hasHaproxyListeners = lvsListeners.length < model.loadbalancer.listeners.length || lvsListeners.length === 0;
+    const rendered = hasHaproxyListeners ? renderHaproxy(model, ctx) : undefined;
+    const warnings = [...result.warnings, ...(rendered?.warnings ?? [])];
+    for (const warning of rendered?.warnings ?? []) this.#context.logger.warn({ lbId }, warning);
+
+    /** UDP/SCTP listeners, then (after the haproxy part is live) model.json; undone together. */
+    const applyLvsAndRecord = async (haproxyLive: Buffer | undefined): Promise<void> => {
+      const previous = await this.#readStored(lbId);
+      const undo: LvsUndo[] = [];
+      try {
+        for (const config of lvsConfigs) undo.push(await this.#lvs.applyConfig(config.id, config.bytes));
+        // As the controller's listener delete: listeners the model no longer has go.
+        const kept = new Set(lvsConfigs.map((config) => config.id));
+        for (const gone of Object.keys(previous?.lvs_md5 ?? {}).filter((id) => !kept.has(id))) await this.#lvs.removeListener(gone);
+        if (!hasHaproxyListeners && (await loadBalancerExists(this.#context.paths, lbId))) {
+          // The controller deletes the haproxy side when no TCP-family listener remains.
+          await this.#haproxy.deleteLoadBalancerHeld(lbId);
+        }
+        const stored: StoredModel = {
+          config_md5: haproxyLive === undefined ? null : md5(haproxyLive),
+          lvs_md5: Object.fromEntries(lvsConfigs.map((config) => [config.id, md5(config.bytes)])),
+          model,
+        };
+        await ensureDirectory(this.#context.paths.lbDir(lbId));
+        await writeFileAtomic(this.modelPath(lbId), `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
+      } catch (error) {
+        for (const step of undo.reverse()) await step();
+        throw error;
+      }
+    };
+
+    if (rendered === undefined) {
+      await this.#haproxy.exclusive(lbId, () => applyLvsAndRecord(undefined));
+      return jsonReply(202, { message: 'OK', warnings }, md5(lvsConfigs.map((config) => md5(config.bytes)).join('')));
+    }
     // One operation under the LB's lock (the raw upload's): model.json is written only once
-    // haproxy serves the new config, and a failure leaves the previous config and model.
+    // haproxy and keepalived serve the new configs, and a failure leaves the previous ones.
     const applied = await this.#haproxy.applyConfig(amphoraId, lbId, Buffer.from(rendered.text, 'utf8'), {
       beforeInstall: async () => {
         for (const file of certificateFiles(model, ctx)) {
@@ -80,36 +124,42 @@ export class ModelService {
           await writeFileAtomic(file.path, file.content, { mode: file.mode });
         }
       },
-      onLive: async () => {
-        const live = (await this.#haproxy.store.read(lbId)) ?? Buffer.alloc(0);
-        const stored: StoredModel = { config_md5: md5(live), model };
-        await writeFileAtomic(this.modelPath(lbId), `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
-      },
+      onLive: async () => applyLvsAndRecord((await this.#haproxy.store.read(lbId)) ?? Buffer.alloc(0)),
     });
-    return jsonReply(202, { message: 'OK', warnings: [...result.warnings, ...rendered.warnings] }, applied.etag);
+    return jsonReply(202, { message: 'OK', warnings }, applied.etag);
   }
 
   /**
-   * The stored model. 409 when haproxy.cfg changed since it was applied (a raw upload): the
-   * model no longer describes what runs.
+   * The stored model. 409 when a config it produced changed since it was applied (a raw
+   * upload): the model no longer describes what runs.
    */
   async get(lbId: string): Promise<Reply> {
     const stored = await this.#readStored(lbId);
     if (stored === undefined) throw appError(404, 'Loadbalancer Not Found', `No model for loadbalancer with UUID: ${lbId}`);
-    const live = await this.#haproxy.store.read(lbId);
-    if (live === undefined || md5(live) !== stored.config_md5) {
-      throw appError(409, 'Model out of date', `The haproxy configuration of ${lbId} was replaced since its model was applied`);
+    if (!(await this.#isCurrent(lbId, stored))) {
+      throw appError(409, 'Model out of date', `The configuration of ${lbId} was replaced since its model was applied`);
     }
     return jsonReply(200, stored.model, md5(JSON.stringify(stored.model)));
+  }
+
+  /** Every config the model produced is on disk unchanged (haproxy.cfg absent for UDP-only). */
+  async #isCurrent(lbId: string, stored: StoredModel): Promise<boolean> {
+    const live = await this.#haproxy.store.read(lbId);
+    if ((live === undefined ? null : md5(live)) !== stored.config_md5) return false;
+    for (const [listenerId, digest] of Object.entries(stored.lvs_md5 ?? {})) {
+      const text = await readFile(lvsConfigPath(this.#context.paths, listenerId)).catch(() => undefined);
+      if (text === undefined || md5(text) !== digest) return false;
+    }
+    return true;
   }
 
   /** Extension `GET /1.0/models`: this amphora's id and every stored, current model. */
   async list(): Promise<Reply> {
     const models: LoadBalancerModel[] = [];
-    for (const lbId of await listLoadBalancers(this.#context.paths)) {
+    const entries = await readdir(this.#context.paths.basePath, { withFileTypes: true }).catch(() => []);
+    for (const lbId of entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort()) {
       const stored = await this.#readStored(lbId);
-      const live = stored && (await this.#haproxy.store.read(lbId));
-      if (stored && live && md5(live) === stored.config_md5) models.push(stored.model);
+      if (stored && (await this.#isCurrent(lbId, stored))) models.push(stored.model);
     }
     return jsonReply(200, { amphora_id: this.#context.config.current.amphora_agent.amphora_id, models });
   }
@@ -143,16 +193,20 @@ export class ModelService {
     if (!isSafeId(lbId)) return undefined;
     try {
       const stored = JSON.parse(await readFile(this.modelPath(lbId), 'utf8')) as StoredModel;
-      return typeof stored.config_md5 === 'string' && stored.model ? stored : undefined;
+      return (typeof stored.config_md5 === 'string' || stored.config_md5 === null) && stored.model ? stored : undefined;
     } catch {
       return undefined;
     }
   }
 }
 
-/** model.json: the model and the MD5 of the haproxy.cfg it produced, written in one rename. */
+/**
+ * model.json: the model and the MD5s of the configs it produced (haproxy.cfg, null when it has
+ * no TCP-family listener; one LVS config per UDP/SCTP listener), written in one rename.
+ */
 interface StoredModel {
-  config_md5: string;
+  config_md5: string | null;
+  lvs_md5?: Record<string, string>;
   model: LoadBalancerModel;
 }
 
