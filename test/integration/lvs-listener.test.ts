@@ -111,7 +111,12 @@ test('a config keepalived refuses is a 400 with its output; the live config stay
 test('a UDP virtual server with a MISC_CHECK passes keepalived\'s check; without IPVS it cannot start', async () => {
   const listenerId = randomUUID();
   const checkScript = join(setup.context.paths.lvsDir, 'check', 'udp_check.sh');
-  assert.equal((await lvs.upload(listenerId, body(udpVirtualServerConfig(lbId, listenerId, namespace, checkScript)))).status, 200);
+  const config = udpVirtualServerConfig(lbId, listenerId, namespace, checkScript);
+  // The script-security report alone is no refusal; with a real error beside it, it is.
+  const broken = config.replace('            misc_timeout 3\n', '            misc_timeout 3\n            misc_nonsense 1\n');
+  assert.notEqual(broken, config);
+  await assert.rejects(lvs.upload(listenerId, body(broken)), (error: unknown) => error instanceof ApiError && error.status === 400);
+  assert.equal((await lvs.upload(listenerId, body(config))).status, 200);
   if (!KERNEL_HAS_IPVS) {
     await assert.rejects(haproxy.runAction(listenerId, 'start'), (error: unknown) => {
       assert.ok(error instanceof ApiError);
