@@ -63,6 +63,13 @@ const X_SSL_HEADERS: Array<[string, string]> = [
 const live = <T extends { provisioning_status: string | null }>(o: T | null | undefined): o is T =>
   o !== null && o !== undefined && o.provisioning_status !== 'PENDING_DELETE';
 
+/**
+ * Octavia sizes the TLS session cache at 40 % of free memory, sized for a 1 GB amphora. On a
+ * large host that is tens of millions of entries: haproxy then spends tens of seconds zeroing
+ * gigabytes at every check and start. One million entries (a few hundred MB) is the ceiling.
+ */
+export const MAX_SSL_CACHE_ENTRIES = 1_000_000;
+
 export function isHaproxyListener(listener: Listener): boolean {
   return !isLvsProtocol(listener.protocol);
 }
@@ -167,7 +174,7 @@ class HaproxyView {
     if (ctx.meminfo && haproxyListeners.some((l) => l.protocol === 'TERMINATED_HTTPS')) {
       const reserve = 32 * globalMaxconn;
       const cacheKb = Math.floor(((ctx.meminfo.MemFree + ctx.meminfo.Buffers + ctx.meminfo.Cached - reserve) * 2) / 5);
-      if (cacheKb > 5000) sslCacheSize = cacheKb * 4;
+      if (cacheKb > 5000) sslCacheSize = Math.min(cacheKb * 4, MAX_SSL_CACHE_ENTRIES);
     }
     const tuned = (ctx.activeTunedProfiles ?? '').split(/\s+/).includes('amphora');
     const cpuThreads = tuned && ctx.cpuCount !== null && ctx.cpuCount > 1 ? ctx.cpuCount - 1 : null;

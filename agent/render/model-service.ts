@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { appError } from '../api/errors.ts';
 import type { AgentContext } from '../context.ts';
@@ -117,16 +117,28 @@ export class ModelService {
     }
     // One operation under the LB's lock (the raw upload's): model.json is written only once
     // haproxy and keepalived serve the new configs, and a failure leaves the previous ones.
-    const applied = await this.#haproxy.applyConfig(amphoraId, lbId, Buffer.from(rendered.text, 'utf8'), {
-      beforeInstall: async () => {
-        for (const file of certificateFiles(model, ctx)) {
-          await ensureDirectory(dirname(file.path), 0o700);
-          await writeFileAtomic(file.path, file.content, { mode: file.mode });
-        }
-      },
-      onLive: async () => applyLvsAndRecord((await this.#haproxy.store.read(lbId)) ?? Buffer.alloc(0)),
-    });
-    return jsonReply(202, { message: 'OK', warnings }, applied.etag);
+    // Certificate files are written before haproxy -c (the config names them); the previous
+    // bytes are kept so that a refused config also leaves the live certificates as they were.
+    const replacedCertificates: { path: string; previous: Buffer | undefined }[] = [];
+    try {
+      const applied = await this.#haproxy.applyConfig(amphoraId, lbId, Buffer.from(rendered.text, 'utf8'), {
+        beforeInstall: async () => {
+          for (const file of certificateFiles(model, ctx)) {
+            await ensureDirectory(dirname(file.path), 0o700);
+            replacedCertificates.push({ path: file.path, previous: await readFile(file.path).catch(() => undefined) });
+            await writeFileAtomic(file.path, file.content, { mode: file.mode });
+          }
+        },
+        onLive: async () => applyLvsAndRecord((await this.#haproxy.store.read(lbId)) ?? Buffer.alloc(0)),
+      });
+      return jsonReply(202, { message: 'OK', warnings }, applied.etag);
+    } catch (error) {
+      for (const { path, previous } of replacedCertificates.reverse()) {
+        if (previous === undefined) await rm(path, { force: true });
+        else await writeFileAtomic(path, previous);
+      }
+      throw error;
+    }
   }
 
   /**

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createCertificateAuthority } from '../../agent/certs/dev-pki.ts';
 import { after, before, test } from 'node:test';
 import { HaproxyService } from '../../agent/haproxy/lifecycle.ts';
 import { ModelService } from '../../agent/render/model-service.ts';
@@ -133,4 +135,43 @@ test('a raw upload after a model makes GET model answer 409 and drops it from th
   await assert.rejects(models.get(lbId), (error: { status?: number }) => error.status === 409);
   const after = (await models.list()).body as { models: { loadbalancer: { id: string } }[] };
   assert.ok(!after.models.some((m) => m.loadbalancer.id === lbId));
+});
+
+test('a refused model also leaves the live certificates and crt-list as they were', { timeout: 90_000 }, async () => {
+  const lbId = randomUUID();
+  created.push(lbId);
+  const port = await freePort();
+  const authority = createCertificateAuthority('model rollback CA');
+  const tlsListener = (certificate: { certPem: string; keyPem: string }, listenerId: string) => ({
+    id: listenerId,
+    protocol: 'TERMINATED_HTTPS',
+    protocol_port: port,
+    default_tls_container: { certificate: certificate.certPem, private_key: certificate.keyPem, intermediates: [] },
+  });
+  const listenerId = randomUUID();
+  const first = { loadbalancer: { id: lbId, vip: { ip_address: '127.0.0.1' }, listeners: [tlsListener(authority.issue('first'), listenerId)], pools: [] } };
+  const applied = await models.put(amphoraId, lbId, body(first)).catch((error: { body?: unknown }) => error.body);
+  assert.equal((applied as { status?: number }).status, 202, JSON.stringify(applied));
+  const certDir = setup.context.paths.lbCertDir(lbId);
+  const before = new Map<string, string>();
+  for (const name of await readdir(certDir)) before.set(name, await readFile(join(certDir, name), 'utf8'));
+
+  const busy = await busyPort();
+  try {
+    const second = {
+      loadbalancer: {
+        ...first.loadbalancer,
+        listeners: [tlsListener(authority.issue('second'), listenerId), { id: randomUUID(), protocol: 'HTTP', protocol_port: busy.port }],
+      },
+    };
+    await assert.rejects(models.put(amphoraId, lbId, body(second)), (error: { status?: number; body?: unknown }) => {
+      assert.equal(error.status, 500, JSON.stringify(error.body));
+      return true;
+    });
+  } finally {
+    busy.server.close();
+  }
+  const afterFailure = new Map<string, string>();
+  for (const name of await readdir(certDir)) afterFailure.set(name, await readFile(join(certDir, name), 'utf8'));
+  assert.deepEqual(afterFailure, before, 'certificate files and the crt-list are back to the live ones');
 });
