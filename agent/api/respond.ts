@@ -1,4 +1,5 @@
 import type { Response } from 'express';
+import type { Reply } from './reply.ts';
 
 /**
  * JSON the way the reference sends it: compact, Content-Type exactly `application/json`
@@ -21,4 +22,10 @@ export function sendText(response: Response, status: number, text: string | Buff
   response.setHeader('Content-Length', payload.length);
   if (etag !== undefined) response.setHeader('ETag', etag);
   response.end(payload);
+}
+
+/** A domain operation's answer: raw bytes as text, anything else as JSON. */
+export function sendReply(response: Response, reply: Reply): void {
+  if (Buffer.isBuffer(reply.body)) sendText(response, reply.status, reply.body, reply.etag);
+  else sendJson(response, reply.status, reply.body, reply.etag);
 }

@@ -1,13 +1,12 @@
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { readFile, unlink } from 'node:fs/promises';
 import { appError } from '../api/errors.ts';
 import type { AgentContext } from '../context.ts';
-import { jsonReply, type Reply } from '../haproxy/replies.ts';
+import { jsonReply, type Reply } from '../api/reply.ts';
+import { md5Hex } from '../util/md5.ts';
 import { ensureDirectory, writeFileAtomic } from '../util/atomic-file.ts';
 import { isSafeCertFilename, isSafeId } from '../util/identifiers.ts';
 
-const md5 = (bytes: Uint8Array) => createHash('md5').update(bytes).digest('hex');
 
 /**
  * Listener certificates, CA bundles, CRLs and crt-lists under C/<lb>/ (§3.11). The MD5 is
@@ -39,7 +38,7 @@ export class ListenerCertificates {
       await ensureDirectory(this.#context.paths.lbCertDir(lbId));
       await writeFileAtomic(this.#path(lbId, filename), body, { mode: 0o600, preserveMode: false });
     });
-    return jsonReply(200, { message: 'OK' }, md5(body));
+    return jsonReply(200, { message: 'OK' }, md5Hex(body));
   }
 
   async fingerprint(lbId: string, filename: string): Promise<Reply> {
@@ -51,7 +50,7 @@ export class ListenerCertificates {
       throw error;
     });
     if (bytes === undefined) throw missing();
-    const sum = md5(bytes);
+    const sum = md5Hex(bytes);
     return jsonReply(200, { md5sum: sum }, sum);
   }
 

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { md5Hex } from '../util/md5.ts';
 import { appError } from '../api/errors.ts';
 import type { AgentContext } from '../context.ts';
 import { DirectProcessManager, type DirectManagerOptions } from '../process/direct.ts';
@@ -14,7 +14,7 @@ import { HaproxyConfigStore } from './config-store.ts';
 import { bindAddresses, parseHaproxyConfig } from './config-text.ts';
 import { listLoadBalancers, listLvsListeners, loadBalancerExists, lvsConfigPath, lvsPidPath } from './layout.ts';
 import { haproxyPeerName } from './peer-name.ts';
-import { jsonReply, type Reply } from './replies.ts';
+import { jsonReply, type Reply } from '../api/reply.ts';
 import { queryStatsSocket } from './stats-socket.ts';
 
 export const LB_ACTIONS = ['start', 'stop', 'reload'] as const;
@@ -116,7 +116,7 @@ export class HaproxyService {
     if (!isSafeId(lbId)) throw appError(400, 'Invalid request', 'Invalid load balancer id');
     const peerName = haproxyPeerName(amphoraId);
     const body = await readBody();
-    const md5 = createHash('md5').update(body).digest('hex');
+    const md5 = md5Hex(body);
     return this.#lock(lbId, async () => {
       const outcome = await this.store.install(lbId, peerName, body);
       if (!outcome.valid) {
@@ -141,7 +141,7 @@ export class HaproxyService {
   async applyConfig(amphoraId: string, lbId: string, body: Uint8Array, steps: ApplySteps = {}): Promise<Reply> {
     if (!isSafeId(lbId)) throw appError(400, 'Invalid request', 'Invalid load balancer id');
     const peerName = haproxyPeerName(amphoraId);
-    const md5 = createHash('md5').update(body).digest('hex');
+    const md5 = md5Hex(body);
     return this.#lock(lbId, async () => {
       const previous = await this.store.read(lbId);
       const wasRunning = previous !== undefined && (await this.processes.isRunning(lbId));
@@ -186,7 +186,7 @@ export class HaproxyService {
     if (!isSafeId(lbId)) throw notFound(lbId);
     const bytes = await this.store.read(lbId);
     if (bytes === undefined) throw notFound(lbId);
-    return { status: 200, body: bytes, etag: createHash('md5').update(bytes).digest('hex') };
+    return { status: 200, body: bytes, etag: md5Hex(bytes) };
   }
 
   /** PUT /1.0/loadbalancer/{object_id}/{action} (§3.7). */

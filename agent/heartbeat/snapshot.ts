@@ -44,4 +44,3 @@ export function emptySnapshot(): Snapshot {
   return { listeners: [], pools: [], problems: [] };
 }
 
-export const ZERO = 0n;

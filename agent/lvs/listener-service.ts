@@ -1,12 +1,12 @@
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { md5Hex } from '../util/md5.ts';
 import { appError, frameworkError } from '../api/errors.ts';
 import type { AgentContext } from '../context.ts';
 import type { LbAction, LvsListenerBackend } from '../haproxy/lifecycle.ts';
 import { listLvsListeners, lvsChildPidPaths, lvsConfigPath, lvsListenerExists, lvsPidPath } from '../haproxy/layout.ts';
-import { jsonReply, type Reply } from '../haproxy/replies.ts';
+import { jsonReply, type Reply } from '../api/reply.ts';
 import { KeepalivedDirectManager, removePidFiles, type KeepalivedDirectOptions } from '../process/keepalived-direct.ts';
 import { KeepalivedSystemdManager, type KeepalivedSystemdOptions } from '../process/keepalived-systemd.ts';
 import type { LvsProcessManager } from '../process/types.ts';
@@ -102,7 +102,7 @@ export class LvsListenerService implements LvsListenerBackend {
   async upload(listenerId: string, readBody: () => Promise<Uint8Array>): Promise<Reply> {
     if (!isSafeId(listenerId)) throw appError(400, 'Invalid request', 'Invalid listener id');
     const body = await readBody();
-    const md5 = createHash('md5').update(body).digest('hex');
+    const md5 = md5Hex(body);
     return this.#lock(listenerId, async () => {
       await this.#install(listenerId, body);
       const prepared = await this.processes.prepare(listenerId);

@@ -4,7 +4,7 @@ import type { AgentContext } from '../context.ts';
 import { HaproxyConfigStore } from '../haproxy/config-store.ts';
 import { parseHaproxyConfig } from '../haproxy/config-text.ts';
 import { haproxyPeerName } from '../haproxy/peer-name.ts';
-import { ensureWorkerLimits, workerLimitsPath } from '../haproxy/worker-limits.ts';
+import { ensureWorkerLimits, MAX_RELOADS_PER_WORKER, workerLimitsPath } from '../haproxy/worker-limits.ts';
 import { queryStatsSocket } from '../haproxy/stats-socket.ts';
 import { fileExists, writeFileAtomic } from '../util/atomic-file.ts';
 import { isProcessAlive, readPidFile } from '../util/process-state.ts';
@@ -70,7 +70,7 @@ export class DirectProcessManager implements HaproxyProcessManager {
       initialBackoffMs: options.initialBackoffMs ?? 500,
       maxBackoffMs: options.maxBackoffMs ?? 30_000,
       stableAfterMs: options.stableAfterMs ?? 30_000,
-      maxReloadsPerWorker: options.maxReloadsPerWorker ?? 3,
+      maxReloadsPerWorker: options.maxReloadsPerWorker ?? MAX_RELOADS_PER_WORKER,
     };
   }
 

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { md5Hex } from '../util/md5.ts';
 import { appError } from '../api/errors.ts';
 import type { AgentContext } from '../context.ts';
 import type { HaproxyService } from '../haproxy/lifecycle.ts';
@@ -8,7 +8,7 @@ import type { LvsListenerService, LvsUndo } from '../lvs/listener-service.ts';
 import { haproxyVersion } from '../haproxy/version.ts';
 import { isHaproxyRunning, loadBalancerExists, lvsConfigPath } from '../haproxy/layout.ts';
 import { queryHaproxyStats } from '../heartbeat/haproxy-stats.ts';
-import { jsonReply, type Reply } from '../haproxy/replies.ts';
+import { jsonReply, type Reply } from '../api/reply.ts';
 import { ensureDirectory, writeFileAtomic } from '../util/atomic-file.ts';
 import { isSafeId } from '../util/identifiers.ts';
 import { certificateFiles } from './certificates.ts';
@@ -99,8 +99,8 @@ export class ModelService {
           await this.#haproxy.deleteLoadBalancerHeld(lbId);
         }
         const stored: StoredModel = {
-          config_md5: haproxyLive === undefined ? null : md5(haproxyLive),
-          lvs_md5: Object.fromEntries(lvsConfigs.map((config) => [config.id, md5(config.bytes)])),
+          config_md5: haproxyLive === undefined ? null : md5Hex(haproxyLive),
+          lvs_md5: Object.fromEntries(lvsConfigs.map((config) => [config.id, md5Hex(config.bytes)])),
           model,
         };
         await ensureDirectory(this.#context.paths.lbDir(lbId));
@@ -113,7 +113,7 @@ export class ModelService {
 
     if (rendered === undefined) {
       await this.#haproxy.exclusive(lbId, () => applyLvsAndRecord(undefined));
-      return jsonReply(202, { message: 'OK', warnings }, md5(lvsConfigs.map((config) => md5(config.bytes)).join('')));
+      return jsonReply(202, { message: 'OK', warnings }, md5Hex(lvsConfigs.map((config) => md5Hex(config.bytes)).join('')));
     }
     // One operation under the LB's lock (the raw upload's): model.json is written only once
     // haproxy and keepalived serve the new configs, and a failure leaves the previous ones.
@@ -151,16 +151,16 @@ export class ModelService {
     if (!(await this.#isCurrent(lbId, stored))) {
       throw appError(409, 'Model out of date', `The configuration of ${lbId} was replaced since its model was applied`);
     }
-    return jsonReply(200, stored.model, md5(JSON.stringify(stored.model)));
+    return jsonReply(200, stored.model, md5Hex(JSON.stringify(stored.model)));
   }
 
   /** Every config the model produced is on disk unchanged (haproxy.cfg absent for UDP-only). */
   async #isCurrent(lbId: string, stored: StoredModel): Promise<boolean> {
     const live = await this.#haproxy.store.read(lbId);
-    if ((live === undefined ? null : md5(live)) !== stored.config_md5) return false;
+    if ((live === undefined ? null : md5Hex(live)) !== stored.config_md5) return false;
     for (const [listenerId, digest] of Object.entries(stored.lvs_md5 ?? {})) {
       const text = await readFile(lvsConfigPath(this.#context.paths, listenerId)).catch(() => undefined);
-      if (text === undefined || md5(text) !== digest) return false;
+      if (text === undefined || md5Hex(text) !== digest) return false;
     }
     return true;
   }
@@ -222,6 +222,3 @@ interface StoredModel {
   model: LoadBalancerModel;
 }
 
-function md5(data: string | Uint8Array): string {
-  return createHash('md5').update(data).digest('hex');
-}

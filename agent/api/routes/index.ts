@@ -30,8 +30,8 @@ export function buildRouters(dependencies: RouterDependencies): Router[] {
   return [
     amphoraRouter(dependencies.info),
     agentAdminRouter(dependencies.context, dependencies.reloadTlsMaterial),
-    loadBalancerRouter(dependencies.context, dependencies.haproxy),
-    listenerCertificatesRouter(dependencies.context, dependencies.listenerCertificates),
+    loadBalancerRouter(dependencies.haproxy),
+    listenerCertificatesRouter(dependencies.listenerCertificates),
     lvsListenerRouter(dependencies.lvs),
     modelRouter(new ModelService(dependencies.context, dependencies.haproxy, dependencies.lvs)),
   ];

@@ -1,11 +1,10 @@
 import { Router } from 'express';
-import type { AgentContext } from '../../context.ts';
 import type { ListenerCertificates } from '../../certs/listener-certificates.ts';
 import { readBody } from '../request-body.ts';
-import { sendReply } from './loadbalancer.ts';
+import { sendReply } from '../respond.ts';
 
 /** Listener certificates, CA bundles, CRLs and crt-lists of one LB (§3.11). */
-export function listenerCertificatesRouter(_context: AgentContext, certificates: ListenerCertificates): Router {
+export function listenerCertificatesRouter(certificates: ListenerCertificates): Router {
   const router = Router({ strict: true, caseSensitive: true });
   const path = '/1.0/loadbalancer/:lb_id/certificates/:filename';
 

@@ -1,17 +1,10 @@
-import { Router, type Response } from 'express';
-import type { AgentContext } from '../../context.ts';
+import { Router } from 'express';
 import type { HaproxyService } from '../../haproxy/lifecycle.ts';
-import type { Reply } from '../../haproxy/replies.ts';
 import { readBody } from '../request-body.ts';
-import { sendJson, sendText } from '../respond.ts';
-
-export function sendReply(response: Response, reply: Reply): void {
-  if (Buffer.isBuffer(reply.body)) sendText(response, reply.status, reply.body, reply.etag);
-  else sendJson(response, reply.status, reply.body, reply.etag);
-}
+import { sendJson, sendReply } from '../respond.ts';
 
 /** haproxy configuration, LB actions, LB delete and the listener list (§3.4-§3.8). */
-export function loadBalancerRouter(_context: AgentContext, service: HaproxyService): Router {
+export function loadBalancerRouter(service: HaproxyService): Router {
   const router = Router({ strict: true, caseSensitive: true });
 
   router.put('/1.0/loadbalancer/:amphora_id/:lb_id/haproxy', async (request, response) => {

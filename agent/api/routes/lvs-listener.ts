@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { LvsListenerService } from '../../lvs/listener-service.ts';
 import { readBody } from '../request-body.ts';
-import { sendReply } from './loadbalancer.ts';
+import { sendReply } from '../respond.ts';
 
 /** UDP/SCTP listener configs (§3.9, §3.10); their actions and delete share the LB routes. */
 export function lvsListenerRouter(service: LvsListenerService): Router {

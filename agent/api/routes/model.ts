@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { ModelService } from '../../render/model-service.ts';
 import { readBody } from '../request-body.ts';
-import { sendReply } from './loadbalancer.ts';
+import { sendReply } from '../respond.ts';
 
 /**
  * Extensions for declarative load balancers (outside the reference's routes): the model
