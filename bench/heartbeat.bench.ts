@@ -4,6 +4,7 @@
  * thread is kept busy (API load). haproxy is stood in for by a unix socket server that speaks
  * the stats protocol and answers generated `show stat` CSV (haproxy 2.6 column layout).
  */
+import { startStandIn } from '../test/helpers/stand-in-process.ts';
 import { randomUUID } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -83,7 +84,9 @@ async function benchCollection(members: number, iterations: number) {
   const lbId = randomUUID();
   await mkdir(join(basePath, lbId));
   await writeFile(join(basePath, lbId, 'haproxy.cfg'), 'global\n');
-  await writeFile(join(basePath, lbId, `${lbId}.pid`), `${process.pid}\n`);
+  // The agent trusts a pid file only when its process names this LB's config.
+  const standIn = startStandIn('haproxy', '-f', join(basePath, lbId, 'haproxy.cfg'));
+  await writeFile(join(basePath, lbId, `${lbId}.pid`), `${standIn.pid}\n`);
   let generation = 1;
   const template = generateShowStat(members, 1);
   const answer = () => template.replace(/,FRONTEND,,,12,,,1000,5000000,9000000,,,1,/gu, `,FRONTEND,,,12,,,${1000 * generation},${5_000_000 * generation},${9_000_000 * generation},,,${generation},`);
@@ -97,7 +100,11 @@ async function benchCollection(members: number, iterations: number) {
   const config = configFor(basePath, receiver.address().port);
   const paths = pathsFor(config);
   const loop = new HeartbeatLoop({ config: () => config, logger: silentLogger });
-  await loop.beat(); // warm-up (JIT, first counter file)
+  const warmUp = await loop.beat(); // warm-up (JIT, first counter file)
+  const measured = await collectSnapshot({ paths, namespace: '', budgetMs: 2000, lvsCommands: systemLvsCommands });
+  if (measured.listeners.length !== 10 || warmUp.datagrams.length === 0) {
+    throw new Error(`the stand-in load balancer was not collected: ${JSON.stringify(measured.problems)}`);
+  }
 
   const phases = { collect: [] as number[], build: [] as number[], signCompress: [] as number[] };
   const counters = new CounterStore(join(basePath, 'phase_counters.json'), silentLogger);
@@ -127,6 +134,7 @@ async function benchCollection(members: number, iterations: number) {
   await loop.stop();
   receiver.close();
   await new Promise((resolve) => server.close(resolve));
+  standIn.kill();
   await rm(basePath, { recursive: true, force: true });
   return {
     members,
