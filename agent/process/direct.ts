@@ -1,5 +1,6 @@
 import { readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentContext } from '../context.ts';
 import { HaproxyConfigStore } from '../haproxy/config-store.ts';
 import { parseHaproxyConfig } from '../haproxy/config-text.ts';
@@ -7,9 +8,10 @@ import { haproxyPeerName } from '../haproxy/peer-name.ts';
 import { ensureWorkerLimits, MAX_RELOADS_PER_WORKER, workerLimitsPath } from '../haproxy/worker-limits.ts';
 import { queryStatsSocket } from '../haproxy/stats-socket.ts';
 import { fileExists, writeFileAtomic } from '../util/atomic-file.ts';
-import { isProcessAlive, readPidFile } from '../util/process-state.ts';
+import { isProcessAlive } from '../util/process-state.ts';
 import { haproxyMasterPid } from '../haproxy/layout.ts';
 import { runCommand } from '../util/run-command.ts';
+import { signal, Supervisor } from './supervisor.ts';
 import type { HaproxyProcessManager, ProcessOutcome } from './types.ts';
 
 export interface DirectManagerOptions {
@@ -24,23 +26,12 @@ export interface DirectManagerOptions {
   maxReloadsPerWorker?: number;
 }
 
-interface Supervised {
-  /** True between a successful start and a stop: a dead master is then a crash. */
-  wanted: boolean;
-  pid: number | undefined;
-  startedAt: number;
-  backoffMs: number;
-  respawnAt: number | undefined;
-}
-
 /** Agent-owned file beside the LB's config: what `start` needs after an agent restart. */
 const ENTRY_FILE = 'haproxy-supervisor.json';
 const START_TIMEOUT_MS = 30_000;
 const PID_FILE_WAIT_MS = 5_000;
 const STOP_GRACE_MS = 10_000;
 const RELOAD_SETTLE_MS = 10_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The agent runs haproxy itself, for hosts without systemd (containers, CI, dev mode):
@@ -58,9 +49,7 @@ export class DirectProcessManager implements HaproxyProcessManager {
   readonly #context: AgentContext;
   readonly #store: HaproxyConfigStore;
   readonly #options: Required<DirectManagerOptions>;
-  readonly #supervised = new Map<string, Supervised>();
-  #timer: NodeJS.Timeout | undefined;
-  #checking = false;
+  readonly #supervisor: Supervisor;
 
   constructor(context: AgentContext, options: DirectManagerOptions = {}) {
     this.#context = context;
@@ -72,6 +61,15 @@ export class DirectProcessManager implements HaproxyProcessManager {
       stableAfterMs: options.stableAfterMs ?? 30_000,
       maxReloadsPerWorker: options.maxReloadsPerWorker ?? MAX_RELOADS_PER_WORKER,
     };
+    this.#supervisor = new Supervisor(context, this.#options, {
+      label: 'haproxy',
+      idField: 'lbId',
+      livePid: (lbId) => this.#livePid(lbId),
+      launch: (lbId) => this.#launch(lbId),
+      // A clean stop removes the pid file: one left behind means haproxy died while wanted.
+      wasRunning: (lbId) => fileExists(context.paths.haproxyPidFile(lbId)),
+      canRespawn: (lbId) => fileExists(context.paths.haproxyConfig(lbId)),
+    });
   }
 
   #entryPath(lbId: string): string {
@@ -116,11 +114,11 @@ export class DirectProcessManager implements HaproxyProcessManager {
   async start(lbId: string): Promise<ProcessOutcome> {
     const running = await this.#livePid(lbId);
     if (running !== undefined) {
-      this.#watch(lbId, running);
+      this.#supervisor.watch(lbId, running);
       return { ok: true, output: '' };
     }
     const outcome = await this.#launch(lbId);
-    if (outcome.ok) this.#ensureMonitor();
+    if (outcome.ok) this.#supervisor.ensureMonitor();
     return outcome;
   }
 
@@ -150,29 +148,12 @@ export class DirectProcessManager implements HaproxyProcessManager {
     while (Date.now() < deadline) {
       const pid = await this.#livePid(lbId);
       if (pid !== undefined) {
-        this.#watch(lbId, pid, true);
+        this.#supervisor.watch(lbId, pid, true);
         return { ok: true, output: launched.output };
       }
       await sleep(10);
     }
     return { ok: false, output: `${launched.output}haproxy-${lbId} did not write its pid file` };
-  }
-
-  #watch(lbId: string, pid: number, fresh = false): void {
-    const entry = this.#supervised.get(lbId);
-    if (entry && !fresh) {
-      entry.wanted = true;
-      entry.pid = pid;
-      entry.respawnAt = undefined;
-      return;
-    }
-    this.#supervised.set(lbId, {
-      wanted: true,
-      pid,
-      startedAt: Date.now(),
-      backoffMs: entry?.backoffMs ?? this.#options.initialBackoffMs,
-      respawnAt: undefined,
-    });
   }
 
   async reload(lbId: string): Promise<ProcessOutcome> {
@@ -188,7 +169,7 @@ export class DirectProcessManager implements HaproxyProcessManager {
     const before = socket ? await workerPid(socket) : undefined;
     const childrenBefore = await childPids(pid);
     if (!signal(pid, 'SIGUSR2')) return { ok: false, output: `haproxy-${lbId} exited before its reload` };
-    this.#watch(lbId, pid);
+    this.#supervisor.watch(lbId, pid);
     return this.#awaitNewWorker(lbId, pid, socket, before, childrenBefore);
   }
 
@@ -224,9 +205,7 @@ export class DirectProcessManager implements HaproxyProcessManager {
   }
 
   async stop(lbId: string): Promise<ProcessOutcome> {
-    const entry = this.#supervised.get(lbId);
-    if (entry) entry.wanted = false;
-    this.#supervised.delete(lbId);
+    this.#supervisor.forget(lbId);
     const pid = await this.#livePid(lbId);
     if (pid !== undefined) {
       signal(pid, 'SIGTERM');
@@ -242,105 +221,17 @@ export class DirectProcessManager implements HaproxyProcessManager {
   }
 
   async remove(lbId: string): Promise<void> {
-    this.#supervised.delete(lbId);
+    this.#supervisor.forget(lbId);
     await unlink(this.#entryPath(lbId)).catch(() => undefined);
   }
 
-  /**
-   * After an agent restart: a live master is adopted; a pid file whose process is gone means
-   * haproxy died (or the host rebooted) while it was meant to run, so it is started again,
-   * as systemd would start an enabled unit. A clean stop removes the pid file.
-   */
-  async adopt(lbIds: readonly string[]): Promise<void> {
-    for (const lbId of lbIds) {
-      await this.#context.locks.run(`lb:${lbId}`, async () => {
-        const pid = await this.#livePid(lbId);
-        if (pid !== undefined) {
-          this.#watch(lbId, pid);
-          this.#context.logger.info({ lbId, pid }, 'adopted running haproxy');
-        } else if (await fileExists(this.#context.paths.haproxyPidFile(lbId))) {
-          const outcome = await this.#launch(lbId);
-          this.#context.logger.info({ lbId, ok: outcome.ok }, 'restarted haproxy found dead at agent start');
-          if (!outcome.ok) this.#scheduleRespawn(lbId);
-        }
-      });
-    }
-    this.#ensureMonitor();
+  /** After an agent restart: live masters are adopted, those that died while wanted started again. */
+  adopt(lbIds: readonly string[]): Promise<void> {
+    return this.#supervisor.adopt(lbIds);
   }
 
   async shutdown(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
-  }
-
-  #ensureMonitor(): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => void this.#check(), this.#options.monitorIntervalMs);
-    this.#timer.unref();
-  }
-
-  #scheduleRespawn(lbId: string): void {
-    const entry = this.#supervised.get(lbId) ?? {
-      wanted: true,
-      pid: undefined,
-      startedAt: 0,
-      backoffMs: this.#options.initialBackoffMs,
-      respawnAt: undefined,
-    };
-    entry.wanted = true;
-    entry.pid = undefined;
-    entry.respawnAt = Date.now() + entry.backoffMs;
-    entry.backoffMs = Math.min(entry.backoffMs * 2, this.#options.maxBackoffMs);
-    this.#supervised.set(lbId, entry);
-  }
-
-  async #check(): Promise<void> {
-    if (this.#checking) return;
-    this.#checking = true;
-    try {
-      for (const [lbId, entry] of [...this.#supervised]) {
-        // Skip LBs an API call is working on; the next tick sees the result.
-        if (!entry.wanted || this.#context.locks.isBusy(`lb:${lbId}`)) continue;
-        if (entry.respawnAt === undefined) {
-          if (entry.pid !== undefined && (await isProcessAlive(entry.pid))) {
-            if (Date.now() - entry.startedAt > this.#options.stableAfterMs) entry.backoffMs = this.#options.initialBackoffMs;
-            continue;
-          }
-          this.#context.logger.warn({ lbId, pid: entry.pid, delayMs: entry.backoffMs }, 'haproxy exited; respawning');
-          this.#scheduleRespawn(lbId);
-          continue;
-        }
-        if (Date.now() < entry.respawnAt) continue;
-        await this.#context.locks.run(`lb:${lbId}`, async () => {
-          const current = this.#supervised.get(lbId);
-          if (current !== entry || !entry.wanted || !(await fileExists(this.#context.paths.haproxyConfig(lbId)))) return;
-          const running = await this.#livePid(lbId);
-          if (running !== undefined) {
-            this.#watch(lbId, running);
-            return;
-          }
-          const outcome = await this.#launch(lbId);
-          if (!outcome.ok) {
-            this.#context.logger.error({ lbId, output: outcome.output }, 'haproxy respawn failed');
-            this.#scheduleRespawn(lbId);
-          }
-        });
-      }
-    } catch (error) {
-      this.#context.logger.error({ err: error }, 'haproxy supervision check failed');
-    } finally {
-      this.#checking = false;
-    }
-  }
-}
-
-/** Sends `name` to `pid`; false when the process is already gone. */
-function signal(pid: number, name: NodeJS.Signals): boolean {
-  try {
-    process.kill(pid, name);
-    return true;
-  } catch {
-    return false;
+    this.#supervisor.shutdown();
   }
 }
 

@@ -1,11 +1,13 @@
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentContext } from '../context.ts';
 import { lvsChildPidPaths, lvsConfigPath, lvsPidPath } from '../haproxy/layout.ts';
 import { fileExists } from '../util/atomic-file.ts';
 import { isProcessAlive, readPidFile } from '../util/process-state.ts';
 import { runCommand } from '../util/run-command.ts';
 import { KEEPALIVED_COMMAND } from './keepalived-systemd.ts';
+import { signal, Supervisor } from './supervisor.ts';
 import type { LvsProcessManager, ProcessOutcome } from './types.ts';
 
 export interface KeepalivedDirectOptions {
@@ -22,18 +24,9 @@ export interface KeepalivedDirectOptions {
   settleMs?: number;
 }
 
-interface Supervised {
-  pid: number | undefined;
-  startedAt: number;
-  backoffMs: number;
-  respawnAt: number | undefined;
-}
-
 const START_TIMEOUT_MS = 30_000;
 const PID_FILE_WAIT_MS = 5_000;
 const STOP_GRACE_MS = 10_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The agent runs each LVS listener's keepalived itself, for hosts without systemd: the unit's
@@ -49,9 +42,7 @@ export class KeepalivedDirectManager implements LvsProcessManager {
   readonly kind = 'direct';
   readonly #context: AgentContext;
   readonly #options: Required<KeepalivedDirectOptions>;
-  readonly #supervised = new Map<string, Supervised>();
-  #timer: NodeJS.Timeout | undefined;
-  #checking = false;
+  readonly #supervisor: Supervisor;
 
   constructor(context: AgentContext, options: KeepalivedDirectOptions = {}) {
     this.#context = context;
@@ -63,6 +54,14 @@ export class KeepalivedDirectManager implements LvsProcessManager {
       stableAfterMs: options.stableAfterMs ?? 30_000,
       settleMs: options.settleMs ?? 250,
     };
+    this.#supervisor = new Supervisor(context, this.#options, {
+      label: 'keepalived',
+      idField: 'listenerId',
+      livePid: (listenerId) => this.#livePid(listenerId),
+      launch: (listenerId) => this.#launch(listenerId),
+      wasRunning: (listenerId) => fileExists(this.#wantedPath(listenerId)),
+      canRespawn: (listenerId) => fileExists(lvsConfigPath(context.paths, listenerId)),
+    });
   }
 
   #wantedPath(listenerId: string): string {
@@ -89,13 +88,11 @@ export class KeepalivedDirectManager implements LvsProcessManager {
 
   async start(listenerId: string): Promise<ProcessOutcome> {
     const running = await this.#livePid(listenerId);
-    if (running !== undefined && !this.#supervised.has(listenerId)) {
-      this.#supervised.set(listenerId, { pid: running, startedAt: Date.now(), backoffMs: this.#options.initialBackoffMs, respawnAt: undefined });
-    }
+    if (running !== undefined && !this.#supervisor.has(listenerId)) this.#supervisor.watch(listenerId, running);
     const outcome = running !== undefined ? { ok: true, output: '' } : await this.#launch(listenerId);
     if (outcome.ok) {
       await writeFile(this.#wantedPath(listenerId), '', { mode: 0o600 });
-      this.#ensureMonitor();
+      this.#supervisor.ensureMonitor();
     }
     return outcome;
   }
@@ -132,12 +129,7 @@ export class KeepalivedDirectManager implements LvsProcessManager {
         // A keepalived that cannot run its config (e.g. no IPVS in the kernel) exits at once.
         await sleep(this.#options.settleMs);
         if (!(await isProcessAlive(pid))) break;
-        this.#supervised.set(listenerId, {
-          pid,
-          startedAt: Date.now(),
-          backoffMs: this.#supervised.get(listenerId)?.backoffMs ?? this.#options.initialBackoffMs,
-          respawnAt: undefined,
-        });
+        this.#supervisor.watch(listenerId, pid, true);
         return { ok: true, output: launched.output };
       }
       await sleep(10);
@@ -146,7 +138,7 @@ export class KeepalivedDirectManager implements LvsProcessManager {
   }
 
   async stop(listenerId: string): Promise<ProcessOutcome> {
-    this.#supervised.delete(listenerId);
+    this.#supervisor.forget(listenerId);
     await unlink(this.#wantedPath(listenerId)).catch(() => undefined);
     const paths = this.#context.paths;
     const children = lvsChildPidPaths(paths, listenerId);
@@ -170,7 +162,7 @@ export class KeepalivedDirectManager implements LvsProcessManager {
   }
 
   async remove(listenerId: string): Promise<ProcessOutcome> {
-    this.#supervised.delete(listenerId);
+    this.#supervisor.forget(listenerId);
     await unlink(this.#wantedPath(listenerId)).catch(() => undefined);
     return { ok: true, output: '' };
   }
@@ -179,91 +171,16 @@ export class KeepalivedDirectManager implements LvsProcessManager {
    * After an agent restart: a live keepalived is adopted; a wanted one found dead (crash,
    * reboot) is started again, as systemd starts an enabled unit at boot.
    */
-  async adopt(listenerIds: readonly string[]): Promise<void> {
-    for (const listenerId of listenerIds) {
-      await this.#context.locks.run(`lb:${listenerId}`, async () => {
-        const pid = await this.#livePid(listenerId);
-        if (pid !== undefined) {
-          this.#supervised.set(listenerId, { pid, startedAt: Date.now(), backoffMs: this.#options.initialBackoffMs, respawnAt: undefined });
-          this.#context.logger.info({ listenerId, pid }, 'adopted running keepalived');
-        } else if (await fileExists(this.#wantedPath(listenerId))) {
-          const outcome = await this.#launch(listenerId);
-          this.#context.logger.info({ listenerId, ok: outcome.ok }, 'restarted keepalived found dead at agent start');
-          if (!outcome.ok) this.#scheduleRespawn(listenerId);
-        }
-      });
-    }
-    this.#ensureMonitor();
+  adopt(listenerIds: readonly string[]): Promise<void> {
+    return this.#supervisor.adopt(listenerIds);
   }
 
   async shutdown(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
-  }
-
-  #ensureMonitor(): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => void this.#check(), this.#options.monitorIntervalMs);
-    this.#timer.unref();
-  }
-
-  #scheduleRespawn(listenerId: string): void {
-    const entry = this.#supervised.get(listenerId) ?? {
-      pid: undefined,
-      startedAt: 0,
-      backoffMs: this.#options.initialBackoffMs,
-      respawnAt: undefined,
-    };
-    entry.pid = undefined;
-    entry.respawnAt = Date.now() + entry.backoffMs;
-    entry.backoffMs = Math.min(entry.backoffMs * 2, this.#options.maxBackoffMs);
-    this.#supervised.set(listenerId, entry);
-  }
-
-  async #check(): Promise<void> {
-    if (this.#checking) return;
-    this.#checking = true;
-    try {
-      for (const [listenerId, entry] of [...this.#supervised]) {
-        // Skip listeners an API call is working on; the next tick sees the result.
-        if (this.#context.locks.isBusy(`lb:${listenerId}`)) continue;
-        if (entry.respawnAt === undefined) {
-          if (entry.pid !== undefined && (await isProcessAlive(entry.pid))) {
-            if (Date.now() - entry.startedAt > this.#options.stableAfterMs) entry.backoffMs = this.#options.initialBackoffMs;
-            continue;
-          }
-          this.#context.logger.warn({ listenerId, pid: entry.pid, delayMs: entry.backoffMs }, 'keepalived exited; respawning');
-          this.#scheduleRespawn(listenerId);
-          continue;
-        }
-        if (Date.now() < entry.respawnAt) continue;
-        await this.#context.locks.run(`lb:${listenerId}`, async () => {
-          if (this.#supervised.get(listenerId) !== entry || !(await fileExists(lvsConfigPath(this.#context.paths, listenerId)))) return;
-          const outcome = await this.#launch(listenerId);
-          if (!outcome.ok) {
-            this.#context.logger.error({ listenerId, output: outcome.output }, 'keepalived respawn failed');
-            this.#scheduleRespawn(listenerId);
-          }
-        });
-      }
-    } catch (error) {
-      this.#context.logger.error({ err: error }, 'keepalived supervision check failed');
-    } finally {
-      this.#checking = false;
-    }
+    this.#supervisor.shutdown();
   }
 }
 
 /** Each file on its own, a missing one ignored (the reference fails on a partial set, §8.4). */
 export async function removePidFiles(files: readonly string[]): Promise<void> {
   await Promise.all(files.map((file) => unlink(file).catch(() => undefined)));
-}
-
-function signal(pid: number, name: NodeJS.Signals): boolean {
-  try {
-    process.kill(pid, name);
-    return true;
-  } catch {
-    return false;
-  }
 }
