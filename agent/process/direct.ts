@@ -11,17 +11,10 @@ import { fileExists, writeFileAtomic } from '../util/atomic-file.ts';
 import { isProcessAlive } from '../util/process-state.ts';
 import { haproxyMasterPid } from '../haproxy/layout.ts';
 import { runCommand } from '../util/run-command.ts';
-import { signal, Supervisor } from './supervisor.ts';
+import { exitsBy, signal, Supervisor, type SupervisorTimings } from './supervisor.ts';
 import type { HaproxyProcessManager, ProcessOutcome } from './types.ts';
 
-export interface DirectManagerOptions {
-  /** How often supervised masters are checked for liveness. */
-  monitorIntervalMs?: number;
-  /** First respawn delay after a crash; doubles per consecutive crash up to `maxBackoffMs`. */
-  initialBackoffMs?: number;
-  maxBackoffMs?: number;
-  /** A master alive this long resets the back-off. */
-  stableAfterMs?: number;
+export interface DirectManagerOptions extends Partial<SupervisorTimings> {
   /** Old workers still serving after this many reloads get SIGTERM from their master. */
   maxReloadsPerWorker?: number;
 }
@@ -209,9 +202,7 @@ export class DirectProcessManager implements HaproxyProcessManager {
     const pid = await this.#livePid(lbId);
     if (pid !== undefined) {
       signal(pid, 'SIGTERM');
-      const deadline = Date.now() + STOP_GRACE_MS;
-      while ((await isProcessAlive(pid)) && Date.now() < deadline) await sleep(10);
-      if (await isProcessAlive(pid)) {
+      if (!(await exitsBy(pid, Date.now() + STOP_GRACE_MS))) {
         // The master leads its own session and process group (-D): take the workers too.
         if (!signal(-pid, 'SIGKILL')) signal(pid, 'SIGKILL');
       }

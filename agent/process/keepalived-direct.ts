@@ -7,19 +7,12 @@ import { fileExists } from '../util/atomic-file.ts';
 import { isProcessAlive, readPidFile } from '../util/process-state.ts';
 import { runCommand } from '../util/run-command.ts';
 import { KEEPALIVED_COMMAND } from './keepalived-systemd.ts';
-import { signal, Supervisor } from './supervisor.ts';
+import { exitsBy, signal, Supervisor, type SupervisorTimings } from './supervisor.ts';
 import type { LvsProcessManager, ProcessOutcome } from './types.ts';
 
-export interface KeepalivedDirectOptions {
+export interface KeepalivedDirectOptions extends Partial<SupervisorTimings> {
   /** The keepalived binary. */
   keepalivedCommand?: string;
-  /** How often supervised keepalived processes are checked for liveness. */
-  monitorIntervalMs?: number;
-  /** First respawn delay after a crash; doubles per consecutive crash up to `maxBackoffMs`. */
-  initialBackoffMs?: number;
-  maxBackoffMs?: number;
-  /** A keepalived alive this long resets the back-off. */
-  stableAfterMs?: number;
   /** How long a fresh keepalived must stay up before a start counts as done. */
   settleMs?: number;
 }
@@ -150,12 +143,8 @@ export class KeepalivedDirectManager implements LvsProcessManager {
       // As KillMode=process: the parent alone is signalled and stops its children itself.
       signal(pid, 'SIGTERM');
       const deadline = Date.now() + STOP_GRACE_MS;
-      while ((await isProcessAlive(pid)) && Date.now() < deadline) await sleep(10);
-      if (await isProcessAlive(pid)) signal(pid, 'SIGKILL');
-      for (const child of childPids) {
-        while ((await isProcessAlive(child)) && Date.now() < deadline) await sleep(10);
-        if (await isProcessAlive(child)) signal(child, 'SIGKILL');
-      }
+      if (!(await exitsBy(pid, deadline))) signal(pid, 'SIGKILL');
+      for (const child of childPids) if (!(await exitsBy(child, deadline))) signal(child, 'SIGKILL');
     }
     await removePidFiles([lvsPidPath(paths, listenerId), children.vrrp, children.check]);
     return { ok: true, output: '' };

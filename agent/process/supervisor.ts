@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentContext } from '../context.ts';
 import { isProcessAlive } from '../util/process-state.ts';
 import type { ProcessOutcome } from './types.ts';
@@ -183,4 +184,10 @@ export function signal(pid: number, name: NodeJS.Signals): boolean {
   } catch {
     return false;
   }
+}
+
+/** Waits until `pid` is gone or `deadline` (epoch ms) passes; true when it is gone. */
+export async function exitsBy(pid: number, deadline: number): Promise<boolean> {
+  while ((await isProcessAlive(pid)) && Date.now() < deadline) await sleep(10);
+  return !(await isProcessAlive(pid));
 }
