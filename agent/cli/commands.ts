@@ -9,6 +9,7 @@ import { formatList, formatShow, parseFormat, type OutputOptions, type Row } fro
 import {
   applyFieldOptions,
   applySwitch,
+  type FieldOption,
   Fleet,
   healthMonitorRow,
   HEALTHMONITOR_FIELDS,
@@ -100,49 +101,148 @@ async function edit(session: Session, change: (fleet: Fleet) => LoadBalancerMode
   return session.fleet();
 }
 
+// --- the five commands every resource has ------------------------------------------------
+
+/** An `--enable<suffix>` / `--disable<suffix>` pair and the field it sets. */
+type Switch = readonly [suffix: string, field: string];
+const ADMIN_STATE: Switch = ['', 'admin_state_up'];
+const BACKUP: Switch = ['-backup', 'backup'];
+
+/** Objects of one resource in one load balancer: a list takes one status query per group. */
+interface Group<F> {
+  model: LoadBalancerModel;
+  items: F[];
+}
+
+/** What `create`, `list`, `show`, `set` and `delete` need to know of one resource. */
+interface Resource<F extends { model: LoadBalancerModel }> {
+  /** The positional arguments that name one object; a parent's come first (POOL MEMBER). */
+  refs: string[];
+  find(fleet: Fleet, refs: string[]): F;
+  /** The object `set` changes. */
+  target(found: F): object;
+  row(found: F, statuses: Map<string, string>): Row;
+  columns: readonly string[];
+  switches: readonly Switch[];
+  create: {
+    /** Positional arguments; those naming a parent also find the new object afterwards. */
+    args: string[];
+    /** Fields read before the required options are checked. */
+    init?(options: OptionReader): Record<string, unknown>;
+    required: string[];
+    fields: readonly FieldOption[];
+    /** Reads any further options; returns how the new object joins its load balancer. */
+    place(object: Record<string, unknown>, options: OptionReader, args: string[]): (fleet: Fleet) => LoadBalancerModel;
+  };
+  list: {
+    args: string[];
+    /** Whether `--loadbalancer LB` narrows the list. */
+    byLoadBalancer: boolean;
+    groups(fleet: Fleet, args: string[], loadBalancerRef: string | undefined): Group<F>[];
+  };
+  set: {
+    fields: readonly FieldOption[];
+    /** Reads further options; what it returns completes the changes once the object is found. */
+    extra?(options: OptionReader): (changes: Record<string, unknown>, fleet: Fleet, found: F) => void;
+  };
+  /** Takes the object out of its load balancer (absent where `delete` is a command of its own). */
+  remove?(found: F): void;
+}
+
+/** `create`, `list`, `show`, `set` and, where the resource has `remove`, `delete`. */
+function commandsFor<F extends { model: LoadBalancerModel }>(resource: Resource<F>): Record<string, Handler> {
+  const commands: Record<string, Handler> = {
+    create: (args, options) => {
+      const { create } = resource;
+      const parents = positional(args, create.args);
+      const object: Record<string, unknown> = { id: randomUUID(), ...create.init?.(options) };
+      for (const name of create.required) options.required(name);
+      applyFieldOptions(object, options, create.fields);
+      for (const [suffix, field] of resource.switches) applySwitch(object, options, suffix, field);
+      const place = create.place(object, options, parents);
+      const refs = [...parents.slice(0, resource.refs.length - 1), object.id as string];
+      return async (session) => {
+        const found = resource.find(await edit(session, place), refs);
+        session.show(resource.row(found, await session.statuses(found.model)));
+      };
+    },
+    list: (args, options) => {
+      const { list } = resource;
+      const listArgs = positional(args, list.args);
+      const lbRef = list.byLoadBalancer ? options.string('loadbalancer') : undefined;
+      return async (session) => {
+        const rows: Row[] = [];
+        for (const { model, items } of list.groups(await session.fleet(), listArgs, lbRef)) {
+          const statuses = await session.statuses(model);
+          for (const item of items) rows.push(resource.row(item, statuses));
+        }
+        session.list(resource.columns, rows);
+      };
+    },
+    show: (args) => {
+      const refs = positional(args, resource.refs);
+      return async (session) => {
+        const found = resource.find(await session.fleet(), refs);
+        session.show(resource.row(found, await session.statuses(found.model)));
+      };
+    },
+    set: (args, options) => {
+      const refs = positional(args, resource.refs);
+      const changes: Record<string, unknown> = {};
+      applyFieldOptions(changes, options, resource.set.fields);
+      for (const [suffix, field] of resource.switches) applySwitch(changes, options, suffix, field);
+      const complete = resource.set.extra?.(options);
+      return async (session) => {
+        await edit(session, (fleet) => {
+          const found = resource.find(fleet, refs);
+          complete?.(changes, fleet, found);
+          Object.assign(resource.target(found), changes);
+          return found.model;
+        });
+      };
+    },
+  };
+  const remove = resource.remove;
+  if (remove) {
+    commands.delete = (args) => {
+      const refs = positional(args, resource.refs);
+      return async (session) => {
+        await edit(session, (fleet) => {
+          const found = resource.find(fleet, refs);
+          remove(found);
+          return found.model;
+        });
+      };
+    };
+  }
+  return commands;
+}
+
+/** The models `--loadbalancer LB` names, or all of them. */
+function modelsOf(fleet: Fleet, lbRef: string | undefined): LoadBalancerModel[] {
+  return lbRef === undefined ? fleet.models : [fleet.loadBalancer(lbRef)];
+}
+
 // --- loadbalancer -------------------------------------------------------------------------
 
 const loadBalancerCommands: Record<string, Handler> = {
-  create: (args, options) => {
-    positional(args, []);
-    const lb: Record<string, unknown> = { id: randomUUID(), vip: { ip_address: options.required('vip-address') } };
-    applyFieldOptions(lb, options, LOADBALANCER_FIELDS);
-    applySwitch(lb, options, '', 'admin_state_up');
-    return async (session) => {
-      const fleet = await session.fleet();
-      await session.save(fleet, { loadbalancer: lb } as unknown as LoadBalancerModel);
-      const model = (await session.fleet()).loadBalancer(lb.id as string);
-      session.show(loadBalancerRow(model, await session.statuses(model)));
-    };
-  },
-  list: (args) => {
-    positional(args, []);
-    return async (session) => {
-      const rows: Row[] = [];
-      for (const model of (await session.fleet()).models) rows.push(loadBalancerRow(model, await session.statuses(model)));
-      session.list(LIST_COLUMNS.loadbalancer, rows);
-    };
-  },
-  show: (args) => {
-    const [ref] = positional(args, ['LB']);
-    return async (session) => {
-      const model = (await session.fleet()).loadBalancer(ref!);
-      session.show(loadBalancerRow(model, await session.statuses(model)));
-    };
-  },
-  set: (args, options) => {
-    const [ref] = positional(args, ['LB']);
-    const changes = {};
-    applyFieldOptions(changes, options, LOADBALANCER_FIELDS);
-    applySwitch(changes, options, '', 'admin_state_up');
-    return async (session) => {
-      await edit(session, (fleet) => {
-        const model = fleet.loadBalancer(ref!);
-        Object.assign(model.loadbalancer, changes);
-        return model;
-      });
-    };
-  },
+  ...commandsFor<{ model: LoadBalancerModel }>({
+    refs: ['LB'],
+    find: (fleet, [ref]) => ({ model: fleet.loadBalancer(ref!) }),
+    target: ({ model }) => model.loadbalancer,
+    row: ({ model }, statuses) => loadBalancerRow(model, statuses),
+    columns: LIST_COLUMNS.loadbalancer,
+    switches: [ADMIN_STATE],
+    create: {
+      args: [],
+      init: (options) => ({ vip: { ip_address: options.required('vip-address') } }),
+      required: [],
+      fields: LOADBALANCER_FIELDS,
+      place: (lb) => () => ({ loadbalancer: lb }) as unknown as LoadBalancerModel,
+    },
+    list: { args: [], byLoadBalancer: false, groups: (fleet) => fleet.models.map((model) => ({ model, items: [{ model }] })) },
+    set: { fields: LOADBALANCER_FIELDS },
+  }),
   delete: (args, options) => {
     const [ref] = positional(args, ['LB']);
     const cascade = options.flag('cascade');
@@ -174,73 +274,46 @@ function detachPool(model: LoadBalancerModel, poolId: string): void {
   for (const listener of model.loadbalancer.listeners) if (listener.default_pool_id === poolId) listener.default_pool_id = null;
 }
 
-const listenerCommands: Record<string, Handler> = {
-  create: (args, options) => {
-    const [lbRef] = positional(args, ['LB']);
-    const listener: Record<string, unknown> = { id: randomUUID() };
-    options.required('protocol');
-    options.required('protocol-port');
-    applyFieldOptions(listener, options, LISTENER_CREATE_FIELDS);
-    applySwitch(listener, options, '', 'admin_state_up');
-    const defaultPool = options.string('default-pool');
-    return async (session) => {
-      const fleet = await edit(session, (current) => {
-        const model = current.loadBalancer(lbRef!);
-        if (defaultPool !== undefined) listener.default_pool_id = pickPoolIn(current, model, defaultPool).id;
+const listenerCommands = commandsFor<{ model: LoadBalancerModel; listener: Listener }>({
+  refs: ['LISTENER'],
+  find: (fleet, [ref]) => fleet.listener(ref!),
+  target: ({ listener }) => listener,
+  row: ({ model, listener }, statuses) => listenerRow(model, listener, statuses),
+  columns: LIST_COLUMNS.listener,
+  switches: [ADMIN_STATE],
+  create: {
+    args: ['LB'],
+    required: ['protocol', 'protocol-port'],
+    fields: LISTENER_CREATE_FIELDS,
+    place: (listener, options, [lbRef]) => {
+      const defaultPool = options.string('default-pool');
+      return (fleet) => {
+        const model = fleet.loadBalancer(lbRef!);
+        if (defaultPool !== undefined) listener.default_pool_id = pickPoolIn(fleet, model, defaultPool).id;
         model.loadbalancer.listeners.push(listener as unknown as Listener);
         return model;
-      });
-      const found = fleet.listener(listener.id as string);
-      session.show(listenerRow(found.model, found.listener, await session.statuses(found.model)));
-    };
+      };
+    },
   },
-  list: (args, options) => {
-    positional(args, []);
-    const lbRef = options.string('loadbalancer');
-    return async (session) => {
-      const fleet = await session.fleet();
-      const models = lbRef === undefined ? fleet.models : [fleet.loadBalancer(lbRef)];
-      const rows: Row[] = [];
-      for (const model of models) {
-        const statuses = await session.statuses(model);
-        for (const listener of model.loadbalancer.listeners) rows.push(listenerRow(model, listener, statuses));
-      }
-      session.list(LIST_COLUMNS.listener, rows);
-    };
+  list: {
+    args: [],
+    byLoadBalancer: true,
+    groups: (fleet, _args, lbRef) =>
+      modelsOf(fleet, lbRef).map((model) => ({ model, items: model.loadbalancer.listeners.map((listener) => ({ model, listener })) })),
   },
-  show: (args) => {
-    const [ref] = positional(args, ['LISTENER']);
-    return async (session) => {
-      const { model, listener } = (await session.fleet()).listener(ref!);
-      session.show(listenerRow(model, listener, await session.statuses(model)));
-    };
-  },
-  set: (args, options) => {
-    const [ref] = positional(args, ['LISTENER']);
-    const changes: Record<string, unknown> = {};
-    applyFieldOptions(changes, options, LISTENER_FIELDS);
-    applySwitch(changes, options, '', 'admin_state_up');
-    const defaultPool = options.string('default-pool');
-    return async (session) => {
-      await edit(session, (fleet) => {
-        const { model, listener } = fleet.listener(ref!);
+  set: {
+    fields: LISTENER_FIELDS,
+    extra: (options) => {
+      const defaultPool = options.string('default-pool');
+      return (changes, fleet, { model }) => {
         if (defaultPool !== undefined) changes.default_pool_id = pickPoolIn(fleet, model, defaultPool).id;
-        Object.assign(listener, changes);
-        return model;
-      });
-    };
+      };
+    },
   },
-  delete: (args) => {
-    const [ref] = positional(args, ['LISTENER']);
-    return async (session) => {
-      await edit(session, (fleet) => {
-        const { model, listener } = fleet.listener(ref!);
-        model.loadbalancer.listeners = model.loadbalancer.listeners.filter((l) => l.id !== listener.id);
-        return model;
-      });
-    };
+  remove: ({ model, listener }) => {
+    model.loadbalancer.listeners = model.loadbalancer.listeners.filter((l) => l.id !== listener.id);
   },
-};
+});
 
 function pickPoolIn(fleet: Fleet, model: LoadBalancerModel, ref: string): Pool {
   const { model: owner, pool } = fleet.pool(ref);
@@ -260,213 +333,130 @@ function sessionPersistence(text: string | undefined): unknown {
   return Object.fromEntries(entries);
 }
 
-const poolCommands: Record<string, Handler> = {
-  create: (args, options) => {
-    positional(args, []);
-    const pool: Record<string, unknown> = { id: randomUUID(), members: [] };
-    options.required('protocol');
-    options.required('lb-algorithm');
-    applyFieldOptions(pool, options, [...POOL_FIELDS, { option: 'protocol', field: 'protocol', kind: 'string' }]);
-    applySwitch(pool, options, '', 'admin_state_up');
-    const persistence = sessionPersistence(options.string('session-persistence'));
-    if (persistence !== undefined) pool.session_persistence = persistence;
-    const listenerRef = options.string('listener');
-    const lbRef = options.string('loadbalancer');
-    if (listenerRef === undefined && lbRef === undefined) throw new CliError('one of --listener or --loadbalancer is required');
-    return async (session) => {
-      const fleet = await edit(session, (current) => {
-        const model = listenerRef !== undefined ? current.listener(listenerRef).model : current.loadBalancer(lbRef!);
-        if (lbRef !== undefined && current.loadBalancer(lbRef).loadbalancer.id !== model.loadbalancer.id) {
+const poolCommands = commandsFor<{ model: LoadBalancerModel; pool: Pool }>({
+  refs: ['POOL'],
+  find: (fleet, [ref]) => fleet.pool(ref!),
+  target: ({ pool }) => pool,
+  row: ({ model, pool }, statuses) => poolRow(model, pool, statuses),
+  columns: LIST_COLUMNS.pool,
+  switches: [ADMIN_STATE],
+  create: {
+    args: [],
+    init: () => ({ members: [] }),
+    required: ['protocol', 'lb-algorithm'],
+    fields: [...POOL_FIELDS, { option: 'protocol', field: 'protocol', kind: 'string' }],
+    place: (pool, options) => {
+      const persistence = sessionPersistence(options.string('session-persistence'));
+      if (persistence !== undefined) pool.session_persistence = persistence;
+      const listenerRef = options.string('listener');
+      const lbRef = options.string('loadbalancer');
+      if (listenerRef === undefined && lbRef === undefined) throw new CliError('one of --listener or --loadbalancer is required');
+      return (fleet) => {
+        const model = listenerRef !== undefined ? fleet.listener(listenerRef).model : fleet.loadBalancer(lbRef!);
+        if (lbRef !== undefined && fleet.loadBalancer(lbRef).loadbalancer.id !== model.loadbalancer.id) {
           throw new CliError('--listener and --loadbalancer name different load balancers');
         }
         if (listenerRef !== undefined) {
-          const { listener } = current.listener(listenerRef);
+          const { listener } = fleet.listener(listenerRef);
           if (listener.default_pool_id !== null) throw new CliError(`Listener ${listener.id} already has default pool ${listener.default_pool_id}`);
           listener.default_pool_id = pool.id as string;
         }
         model.loadbalancer.pools.push(pool as unknown as Pool);
         return model;
-      });
-      const found = fleet.pool(pool.id as string);
-      session.show(poolRow(found.model, found.pool, await session.statuses(found.model)));
-    };
+      };
+    },
   },
-  list: (args, options) => {
-    positional(args, []);
-    const lbRef = options.string('loadbalancer');
-    return async (session) => {
-      const fleet = await session.fleet();
-      const models = lbRef === undefined ? fleet.models : [fleet.loadBalancer(lbRef)];
-      const rows: Row[] = [];
-      for (const model of models) {
-        const statuses = await session.statuses(model);
-        for (const pool of model.loadbalancer.pools) rows.push(poolRow(model, pool, statuses));
-      }
-      session.list(LIST_COLUMNS.pool, rows);
-    };
+  list: {
+    args: [],
+    byLoadBalancer: true,
+    groups: (fleet, _args, lbRef) => modelsOf(fleet, lbRef).map((model) => ({ model, items: model.loadbalancer.pools.map((pool) => ({ model, pool })) })),
   },
-  show: (args) => {
-    const [ref] = positional(args, ['POOL']);
-    return async (session) => {
-      const { model, pool } = (await session.fleet()).pool(ref!);
-      session.show(poolRow(model, pool, await session.statuses(model)));
-    };
+  set: {
+    fields: POOL_FIELDS,
+    extra: (options) => {
+      const persistence = sessionPersistence(options.string('session-persistence'));
+      return (changes) => {
+        if (persistence !== undefined) changes.session_persistence = persistence;
+      };
+    },
   },
-  set: (args, options) => {
-    const [ref] = positional(args, ['POOL']);
-    const changes: Record<string, unknown> = {};
-    applyFieldOptions(changes, options, POOL_FIELDS);
-    applySwitch(changes, options, '', 'admin_state_up');
-    const persistence = sessionPersistence(options.string('session-persistence'));
-    if (persistence !== undefined) changes.session_persistence = persistence;
-    return async (session) => {
-      await edit(session, (fleet) => {
-        const { model, pool } = fleet.pool(ref!);
-        Object.assign(pool, changes);
-        return model;
-      });
-    };
+  // As Octavia: the pool's members and health monitor go with it.
+  remove: ({ model, pool }) => {
+    model.loadbalancer.pools = model.loadbalancer.pools.filter((p) => p.id !== pool.id);
+    detachPool(model, pool.id);
   },
-  delete: (args) => {
-    const [ref] = positional(args, ['POOL']);
-    return async (session) => {
-      // As Octavia: the pool's members and health monitor go with it.
-      await edit(session, (fleet) => {
-        const { model, pool } = fleet.pool(ref!);
-        model.loadbalancer.pools = model.loadbalancer.pools.filter((p) => p.id !== pool.id);
-        detachPool(model, pool.id);
-        return model;
-      });
-    };
-  },
-};
+});
 
 // --- member -------------------------------------------------------------------------------
 
-const memberCommands: Record<string, Handler> = {
-  create: (args, options) => {
-    const [poolRef] = positional(args, ['POOL']);
-    const member: Record<string, unknown> = { id: randomUUID() };
-    options.required('address');
-    options.required('protocol-port');
-    applyFieldOptions(member, options, MEMBER_CREATE_FIELDS);
-    applySwitch(member, options, '', 'admin_state_up');
-    applySwitch(member, options, '-backup', 'backup');
-    return async (session) => {
-      const fleet = await edit(session, (current) => {
-        const { model, pool } = current.pool(poolRef!);
-        pool.members.push(member as unknown as Member);
-        return model;
-      });
+const memberCommands = commandsFor<{ model: LoadBalancerModel; pool: Pool; member: Member }>({
+  refs: ['POOL', 'MEMBER'],
+  find: (fleet, [poolRef, ref]) => {
+    const { model, pool } = fleet.pool(poolRef!);
+    return { model, pool, member: fleet.member(pool, ref!) };
+  },
+  target: ({ member }) => member,
+  row: ({ member }, statuses) => memberRow(member, statuses),
+  columns: LIST_COLUMNS.member,
+  switches: [ADMIN_STATE, BACKUP],
+  create: {
+    args: ['POOL'],
+    required: ['address', 'protocol-port'],
+    fields: MEMBER_CREATE_FIELDS,
+    place: (member, _options, [poolRef]) => (fleet) => {
       const { model, pool } = fleet.pool(poolRef!);
-      session.show(memberRow(fleet.member(pool, member.id as string), await session.statuses(model)));
-    };
+      pool.members.push(member as unknown as Member);
+      return model;
+    },
   },
-  list: (args) => {
-    const [poolRef] = positional(args, ['POOL']);
-    return async (session) => {
-      const { model, pool } = (await session.fleet()).pool(poolRef!);
-      const statuses = await session.statuses(model);
-      session.list(LIST_COLUMNS.member, pool.members.map((member) => memberRow(member, statuses)));
-    };
-  },
-  show: (args) => {
-    const [poolRef, ref] = positional(args, ['POOL', 'MEMBER']);
-    return async (session) => {
-      const fleet = await session.fleet();
+  list: {
+    args: ['POOL'],
+    byLoadBalancer: false,
+    groups: (fleet, [poolRef]) => {
       const { model, pool } = fleet.pool(poolRef!);
-      session.show(memberRow(fleet.member(pool, ref!), await session.statuses(model)));
-    };
+      return [{ model, items: pool.members.map((member) => ({ model, pool, member })) }];
+    },
   },
-  set: (args, options) => {
-    const [poolRef, ref] = positional(args, ['POOL', 'MEMBER']);
-    const changes = {};
-    applyFieldOptions(changes, options, MEMBER_FIELDS);
-    applySwitch(changes, options, '', 'admin_state_up');
-    applySwitch(changes, options, '-backup', 'backup');
-    return async (session) => {
-      await edit(session, (fleet) => {
-        const { model, pool } = fleet.pool(poolRef!);
-        Object.assign(fleet.member(pool, ref!), changes);
-        return model;
-      });
-    };
+  set: { fields: MEMBER_FIELDS },
+  remove: ({ pool, member }) => {
+    pool.members = pool.members.filter((m) => m.id !== member.id);
   },
-  delete: (args) => {
-    const [poolRef, ref] = positional(args, ['POOL', 'MEMBER']);
-    return async (session) => {
-      await edit(session, (fleet) => {
-        const { model, pool } = fleet.pool(poolRef!);
-        const member = fleet.member(pool, ref!);
-        pool.members = pool.members.filter((m) => m.id !== member.id);
-        return model;
-      });
-    };
-  },
-};
+});
 
 // --- healthmonitor ------------------------------------------------------------------------
 
-const healthMonitorCommands: Record<string, Handler> = {
-  create: (args, options) => {
-    const [poolRef] = positional(args, ['POOL']);
-    const monitor: Record<string, unknown> = { id: randomUUID() };
-    for (const name of ['delay', 'max-retries', 'timeout', 'type']) options.required(name);
-    applyFieldOptions(monitor, options, [...HEALTHMONITOR_FIELDS, { option: 'type', field: 'type', kind: 'string' }]);
-    applySwitch(monitor, options, '', 'admin_state_up');
-    return async (session) => {
-      const fleet = await edit(session, (current) => {
-        const { model, pool } = current.pool(poolRef!);
-        if (pool.healthmonitor) throw new CliError(`Pool ${pool.id} already has health monitor ${pool.healthmonitor.id}`);
-        pool.healthmonitor = monitor as unknown as HealthMonitor;
-        return model;
-      });
-      const found = fleet.healthMonitor(monitor.id as string);
-      session.show(healthMonitorRow(found.pool, found.monitor, await session.statuses(found.model)));
-    };
+const healthMonitorCommands = commandsFor<{ model: LoadBalancerModel; pool: Pool; monitor: HealthMonitor }>({
+  refs: ['HEALTHMONITOR'],
+  find: (fleet, [ref]) => fleet.healthMonitor(ref!),
+  target: ({ monitor }) => monitor,
+  row: ({ pool, monitor }, statuses) => healthMonitorRow(pool, monitor, statuses),
+  columns: LIST_COLUMNS.healthmonitor,
+  switches: [ADMIN_STATE],
+  create: {
+    args: ['POOL'],
+    required: ['delay', 'max-retries', 'timeout', 'type'],
+    fields: [...HEALTHMONITOR_FIELDS, { option: 'type', field: 'type', kind: 'string' }],
+    place: (monitor, _options, [poolRef]) => (fleet) => {
+      const { model, pool } = fleet.pool(poolRef!);
+      if (pool.healthmonitor) throw new CliError(`Pool ${pool.id} already has health monitor ${pool.healthmonitor.id}`);
+      pool.healthmonitor = monitor as unknown as HealthMonitor;
+      return model;
+    },
   },
-  list: (args) => {
-    positional(args, []);
-    return async (session) => {
-      const rows: Row[] = [];
-      for (const model of (await session.fleet()).models) {
-        const statuses = await session.statuses(model);
-        for (const pool of model.loadbalancer.pools) if (pool.healthmonitor) rows.push(healthMonitorRow(pool, pool.healthmonitor, statuses));
-      }
-      session.list(LIST_COLUMNS.healthmonitor, rows);
-    };
+  list: {
+    args: [],
+    byLoadBalancer: false,
+    groups: (fleet) =>
+      fleet.models.map((model) => ({
+        model,
+        items: model.loadbalancer.pools.flatMap((pool) => (pool.healthmonitor ? [{ model, pool, monitor: pool.healthmonitor }] : [])),
+      })),
   },
-  show: (args) => {
-    const [ref] = positional(args, ['HEALTHMONITOR']);
-    return async (session) => {
-      const { model, pool, monitor } = (await session.fleet()).healthMonitor(ref!);
-      session.show(healthMonitorRow(pool, monitor, await session.statuses(model)));
-    };
+  set: { fields: HEALTHMONITOR_FIELDS },
+  remove: ({ pool }) => {
+    pool.healthmonitor = null;
   },
-  set: (args, options) => {
-    const [ref] = positional(args, ['HEALTHMONITOR']);
-    const changes = {};
-    applyFieldOptions(changes, options, HEALTHMONITOR_FIELDS);
-    applySwitch(changes, options, '', 'admin_state_up');
-    return async (session) => {
-      await edit(session, (fleet) => {
-        const { model, monitor } = fleet.healthMonitor(ref!);
-        Object.assign(monitor, changes);
-        return model;
-      });
-    };
-  },
-  delete: (args) => {
-    const [ref] = positional(args, ['HEALTHMONITOR']);
-    return async (session) => {
-      await edit(session, (fleet) => {
-        const { model, pool } = fleet.healthMonitor(ref!);
-        pool.healthmonitor = null;
-        return model;
-      });
-    };
-  },
-};
+});
 
 const COMMANDS: Record<string, Record<string, Handler>> = {
   loadbalancer: loadBalancerCommands,
