@@ -233,3 +233,30 @@ export async function runOctaviaClient(
   if (code !== 0) throw new Error(`octavia client failed (${code}):\n${stderr}`);
   return (JSON.parse(stdout) as { results: { ok: boolean; value?: unknown; error?: string; message?: string }[] }).results;
 }
+
+export interface CtlResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the compiled amphoractl against `agent`, connected through its environment variables. */
+export function runAmphoractl(agent: AgentHandle, args: readonly string[]): Promise<CtlResult> {
+  // The executable itself, as installed (its shebang carries the runtime flags).
+  const child = spawn(join(REPO_ROOT, 'dist', 'agent', 'cli', 'amphoractl.js'), args, {
+    env: {
+      ...process.env,
+      PATH: `${dirname(NODE)}:${process.env.PATH ?? ''}`,
+      AMPHORACTL_URL: agent.baseUrl,
+      AMPHORACTL_CERT: agent.pki.files.client,
+      AMPHORACTL_CACERT: agent.pki.files.ca,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 60_000,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}

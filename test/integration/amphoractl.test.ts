@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { NODE, REPO_ROOT, startAgentProcess, type AgentHandle } from '../helpers/agent-harness.ts';
+import { runAmphoractl, startAgentProcess, type AgentHandle } from '../helpers/agent-harness.ts';
 import { freePort } from '../helpers/haproxy-fixtures.ts';
 import { createServer, type Server } from 'node:http';
 
@@ -12,7 +10,6 @@ import { createServer, type Server } from 'node:http';
  * agent process running real haproxy, with two small web servers as members.
  */
 
-const AMPHORACTL = join(REPO_ROOT, 'dist', 'agent', 'cli', 'amphoractl.js');
 
 let agent: AgentHandle;
 const servers = new Map<string, Server>();
@@ -47,25 +44,7 @@ after(async () => {
   for (const name of [...servers.keys()]) await stopWebServer(name);
 });
 
-interface CtlResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function ctl(...args: string[]): Promise<CtlResult> {
-  // The executable itself, as installed (its shebang carries the runtime flags).
-  const child = spawn(AMPHORACTL, args, {
-    env: { ...process.env, PATH: `${dirname(NODE)}:${process.env.PATH ?? ''}`, AMPHORACTL_URL: agent.baseUrl, AMPHORACTL_CERT: agent.pki.files.client, AMPHORACTL_CACERT: agent.pki.files.ca },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 60_000,
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
+const ctl = (...args: string[]) => runAmphoractl(agent, args);
 
 async function ok(...args: string[]): Promise<string> {
   const result = await ctl(...args);

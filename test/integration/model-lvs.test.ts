@@ -7,17 +7,16 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { baseRenderContext } from '../../agent/render/context.ts';
 import { renderLvs } from '../../agent/render/lvs.ts';
 import { validateModel } from '../../agent/render/model.ts';
 import { fileExists } from '../../agent/util/atomic-file.ts';
 import { isProcessAlive, readPidFile } from '../../agent/util/process-state.ts';
 import { runCommand } from '../../agent/util/run-command.ts';
-import { NODE, REPO_ROOT, startAgentProcess, type AgentHandle } from '../helpers/agent-harness.ts';
+import { runAmphoractl, startAgentProcess, type AgentHandle } from '../helpers/agent-harness.ts';
 import { freePort, killHaproxyUnder, waitFor } from '../helpers/haproxy-fixtures.ts';
 import { KERNEL_HAS_IPVS, killKeepalivedUnder } from '../helpers/lvs-fixtures.ts';
 
@@ -139,18 +138,7 @@ test('a UDP listener id naming an existing load balancer is refused', { timeout:
   assert.equal((await agent.request('DELETE', `/1.0/listeners/${other}`)).status, 200);
 });
 
-function ctl(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(join(REPO_ROOT, 'dist', 'agent', 'cli', 'amphoractl.js'), args, {
-    env: { ...process.env, PATH: `${dirname(NODE)}:${process.env.PATH ?? ''}`, AMPHORACTL_URL: agent.baseUrl, AMPHORACTL_CERT: agent.pki.files.client, AMPHORACTL_CACERT: agent.pki.files.ca },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 60_000,
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
+const ctl = (...args: string[]) => runAmphoractl(agent, args);
 
 test('amphoractl: listener create --protocol UDP runs keepalived; loadbalancer delete --cascade removes it', { timeout: 60_000 }, async () => {
   const name = `udp-${randomBytes(3).toString('hex')}`;
