@@ -15,6 +15,7 @@ import { createHaproxyService } from './haproxy/lifecycle.ts';
 import { LvsListenerService } from './lvs/listener-service.ts';
 import { createListenerCertificates } from './certs/listener-certificates.ts';
 import { createHeartbeatSender } from './heartbeat/sender.ts';
+import { createAddressAdvertiser } from './network/advertise.ts';
 
 export interface StartOptions {
   configFiles: string[];
@@ -63,8 +64,9 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
   };
 
   const versions = new PackageVersions();
-  const lvs = new LvsListenerService(context);
-  const haproxy = createHaproxyService(context, { lvs });
+  const advertiseVips = createAddressAdvertiser(context);
+  const lvs = new LvsListenerService(context, { hooks: { advertiseVips } });
+  const haproxy = createHaproxyService(context, { lvs, hooks: { advertiseVips } });
   const info = createAmphoraInfo(context, versions, (lbId) => haproxy.listenerIds(lbId));
   let api: ApiServer | undefined;
   const routers = buildRouters({

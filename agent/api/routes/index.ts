@@ -11,6 +11,8 @@ import { modelRouter } from './model.ts';
 import { ModelService } from '../../render/model-service.ts';
 import type { LvsListenerService } from '../../lvs/listener-service.ts';
 import { lvsListenerRouter } from './lvs-listener.ts';
+import { interfaceRouter } from './interface-lookup.ts';
+import { InterfaceService } from '../../network/interface-service.ts';
 
 /** Everything a router may need; built once by agent.ts. */
 export interface RouterDependencies {
@@ -34,5 +36,6 @@ export function buildRouters(dependencies: RouterDependencies): Router[] {
     listenerCertificatesRouter(dependencies.listenerCertificates),
     lvsListenerRouter(dependencies.lvs),
     modelRouter(new ModelService(dependencies.context, dependencies.haproxy, dependencies.lvs)),
+    interfaceRouter(new InterfaceService(dependencies.context)),
   ];
 }
