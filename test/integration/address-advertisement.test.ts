@@ -10,6 +10,10 @@ import { advertiseAddresses } from '../../agent/network/advertise.ts';
 import { closeSocket, inNetworkNamespace, openCaptureSocket, receiveFrame } from '../../agent/network/raw-sockets.ts';
 import { addressBytes } from '../../agent/network/advertise-frames.ts';
 import { createVethLab, labMac } from '../helpers/veth-lab.ts';
+import { createAddressAdvertiser } from '../../agent/network/advertise.ts';
+import { HaproxyService } from '../../agent/haproxy/lifecycle.ts';
+import { lifecycleContext } from '../helpers/lifecycle-context.ts';
+import { killHaproxyUnder } from '../helpers/haproxy-fixtures.ts';
 
 interface Seen {
   kind: 'garp' | 'na';
@@ -155,4 +159,78 @@ test('GARP and NA leave from the interface holding each address; a failing addre
 test('a namespace that does not exist fails every address without throwing', async () => {
   const outcomes = await advertiseAddresses('t-missing-namespace-x', ['192.0.2.1', '2001:db8::1']);
   assert.deepEqual(outcomes.map((outcome) => outcome.result), ['failed', 'failed']);
+});
+
+test('haproxy start and reload advertise the VIPs of the bind lines in SINGLE topology, not in ACTIVE_STANDBY', { timeout: 90_000 }, async (t) => {
+  const lab = createVethLab();
+  const fds: number[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
+  t.after(async () => {
+    for (const fd of fds) closeSocket(fd);
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    await lab.cleanup();
+  });
+  const amphora = await lab.addNamespace('amp');
+  const tenant = await lab.addNamespace('ten');
+  const vipMac = labMac(lab.suffix, 1);
+  await lab.addVeth({ namespace: amphora, name: 'eth1', mac: vipMac, peerNamespace: tenant, peerName: 'p1' });
+  await lab.ip(amphora, 'addr', 'add', '203.0.113.10/24', 'dev', 'eth1');
+  await lab.ip(amphora, 'addr', 'add', '2001:db8::10/64', 'dev', 'eth1', 'nodad');
+  const index = await ifindex(lab, tenant, 'p1');
+  const fd = inNetworkNamespace(tenant, () => openCaptureSocket(index));
+  fds.push(fd);
+  const capture = new Map([['p1', fd]]);
+
+  const run = async (topology: string, lbId: string) => {
+    const { context, directory, cleanup } = await lifecycleContext({
+      amphora_agent: [`network_namespace = ${amphora}`],
+      controller_worker: [`loadbalancer_topology = ${topology}`],
+    });
+    const service = new HaproxyService(context, { hooks: { advertiseVips: createAddressAdvertiser(context) } });
+    cleanups.push(async () => {
+      await service.shutdown();
+      await killHaproxyUnder(directory);
+      await cleanup();
+    });
+    const config = [
+      'global',
+      `    stats socket ${context.paths.statsSocket(lbId)} mode 0666 level user`,
+      '    maxconn 1000',
+      'defaults',
+      '    mode tcp',
+      '    timeout connect 2s',
+      '    timeout client 5s',
+      '    timeout server 5s',
+      '',
+      'frontend listener-a',
+      '    bind 203.0.113.10:8080',
+      '    mode tcp',
+      '',
+      'frontend listener-b',
+      '    bind 2001:db8::10:8443',
+      '    mode tcp',
+      '',
+    ].join('\n');
+    assert.equal((await service.uploadConfig('amp', lbId, async () => Buffer.from(config))).status, 202);
+    return service;
+  };
+
+  const single = await run('SINGLE', 'lb-single');
+  assert.equal((await single.runAction('lb-single', 'start')).status, 202);
+  let seen = await collect(capture, new Map([['p1', 2]]), 3000);
+  assert.deepEqual(seen.get('p1')!.map(({ kind, address, sourceMac }) => `${kind} ${address} ${sourceMac}`).sort(), [
+    `garp 203.0.113.10 ${vipMac}`,
+    `na 2001:db8:0:0:0:0:0:10 ${vipMac}`,
+  ]);
+  assert.equal((await single.runAction('lb-single', 'reload')).status, 202);
+  seen = await collect(capture, new Map([['p1', 2]]), 3000);
+  assert.equal(seen.get('p1')!.length, 2, 'advertised again after a reload');
+  assert.equal((await single.runAction('lb-single', 'stop')).status, 202);
+  seen = await collect(capture, new Map([['p1', 1]]), 1000);
+  assert.equal(seen.get('p1')!.length, 0, 'nothing after a stop');
+
+  const activeStandby = await run('ACTIVE_STANDBY', 'lb-standby');
+  assert.equal((await activeStandby.runAction('lb-standby', 'start')).status, 202);
+  seen = await collect(capture, new Map([['p1', 1]]), 1500);
+  assert.equal(seen.get('p1')!.length, 0, 'keepalived advertises in ACTIVE_STANDBY, not the agent');
 });
