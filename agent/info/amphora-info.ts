@@ -60,7 +60,10 @@ export function createAmphoraInfo(
         listLvsListeners(paths),
       ]);
       const [networks, running, listenerLists, lvsRunning, cpu, memory, disk, load, tuned] = await Promise.all([
-        networkStats.sample(context.config.current.amphora_agent.network_namespace),
+        networkStats.sample(context.config.current.amphora_agent.network_namespace).catch((error: unknown) => {
+          context.logger.warn({ err: error }, 'interface counters unavailable');
+          return {};
+        }),
         Promise.all(loadBalancers.map((lbId) => isHaproxyRunning(paths, lbId))),
         Promise.all(loadBalancers.map((lbId) => listenerIdsOf(lbId))),
         Promise.all(lvsListeners.map((id) => isPidFileAlive(lvsPidPath(paths, id)))),

@@ -1,3 +1,4 @@
+import { namespaceExists } from '../network/interface-lookup.ts';
 import { runCommand } from '../util/run-command.ts';
 
 export type NetworkStats = Record<string, { network_tx: number; network_rx: number }>;
@@ -8,19 +9,17 @@ interface IpLink {
 }
 
 /**
- * Byte counters of the `eth*` links in the data-plane namespace. A missing namespace means no
- * plugged interfaces yet: an empty object, not an error (the reference would create it).
+ * Byte counters of the `eth*` links inside the data-plane namespace (empty name: the agent's
+ * own), from the kernel's 64-bit link statistics, as the reference reports them. A namespace
+ * that does not exist yet means nothing is plugged: an empty object (the reference would create
+ * it). Throws when `ip` fails on an existing namespace.
  */
 export async function readNetworkStats(namespace: string): Promise<NetworkStats> {
+  if (!namespaceExists(namespace)) return {};
   const args = namespace ? ['-n', namespace, '-j', '-s', 'link', 'show'] : ['-j', '-s', 'link', 'show'];
   const result = await runCommand('ip', args, { timeoutMs: 5_000 });
-  if (result.exitCode !== 0) return {};
-  let links: IpLink[];
-  try {
-    links = JSON.parse(result.output) as IpLink[];
-  } catch {
-    return {};
-  }
+  if (result.exitCode !== 0) throw new Error(`ip link show failed: ${result.output.trim()}`);
+  const links = JSON.parse(result.output) as IpLink[];
   const stats: NetworkStats = {};
   for (const link of links) {
     if (!link.ifname.startsWith('eth')) continue;

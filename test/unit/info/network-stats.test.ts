@@ -1,14 +1,37 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NetworkStatsSampler, readNetworkStats } from '../../../agent/info/network-stats.ts';
+import { runCommand } from '../../../agent/util/run-command.ts';
+import { createVethLab } from '../../helpers/veth-lab.ts';
 
-test('interface counters come from the real links, eth* only', async () => {
-  const stats = await readNetworkStats('');
-  for (const [name, counters] of Object.entries(stats)) {
-    assert.match(name, /^eth/u);
-    assert.ok(Number.isInteger(counters.network_rx) && Number.isInteger(counters.network_tx));
-  }
-  assert.deepEqual(await readNetworkStats('no-such-namespace-for-sure'), {});
+test('interface counters are read inside the namespace: eth* links only, the kernel byte counts', { timeout: 30_000 }, async (t) => {
+  const lab = createVethLab();
+  t.after(() => lab.cleanup());
+  const amphora = await lab.addNamespace('amp');
+  const tenant = await lab.addNamespace('ten');
+  await lab.addVeth({ namespace: amphora, name: 'eth1', peerNamespace: tenant, peerName: 'p1' });
+  await lab.addVeth({ namespace: amphora, name: 'eth7', peerNamespace: tenant, peerName: 'p7' });
+  await lab.addVeth({ namespace: amphora, name: 'other0', peerNamespace: tenant, peerName: 'p0' });
+  await lab.ip(amphora, 'addr', 'add', '203.0.113.10/24', 'dev', 'eth1');
+  await lab.ip(tenant, 'addr', 'add', '203.0.113.1/24', 'dev', 'p1');
+  // Traffic both ways: ARP, then a refused TCP connection (SYN in, RST out).
+  for (let i = 0; i < 3; i++) await runCommand('ip', ['netns', 'exec', tenant, 'curl', '-s', '-m', '1', 'http://203.0.113.10:9/']);
+
+  const sysfs = async (link: string, counter: string) => Number(await lab.exec(amphora, 'cat', `/sys/class/net/${link}/statistics/${counter}`));
+  const before = { tx: await sysfs('eth1', 'tx_bytes'), rx: await sysfs('eth1', 'rx_bytes') };
+  const stats = await readNetworkStats(amphora);
+  const after = { tx: await sysfs('eth1', 'tx_bytes'), rx: await sysfs('eth1', 'rx_bytes') };
+
+  assert.deepEqual(Object.keys(stats).sort(), ['eth1', 'eth7'], 'lo and non-eth links left out, nothing from the root namespace');
+  const eth1 = stats.eth1!;
+  assert.ok(before.rx >= 3 * 60 && before.tx >= 3 * 40, 'the connection attempts arrived and were answered');
+  assert.ok(eth1.network_rx >= before.rx && eth1.network_rx <= after.rx, `rx ${eth1.network_rx} within ${before.rx}..${after.rx}`);
+  assert.ok(eth1.network_tx >= before.tx && eth1.network_tx <= after.tx, `tx ${eth1.network_tx} within ${before.tx}..${after.tx}`);
+  assert.ok(Number.isInteger(stats.eth7!.network_rx) && Number.isInteger(stats.eth7!.network_tx));
+});
+
+test('a namespace that does not exist yet has no interfaces', async () => {
+  assert.deepEqual(await readNetworkStats('t-no-such-namespace-for-sure'), {});
 });
 
 test('the sampler reads at most once per period and shares a sample between callers', async () => {
