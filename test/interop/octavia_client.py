@@ -277,6 +277,31 @@ def op_delete_lvs_listener(driver, amphora, call):
     return None
 
 
+# Network calls ---------------------------------------------------------------------------------
+
+def op_get_interface_from_ip(driver, amphora, call):
+    """driver.get_interface_from_ip: the interface name, or None when the agent answers 404."""
+    return driver.get_interface_from_ip(amphora, call["ip"])
+
+
+def op_set_interface_rules(driver, amphora, call):
+    """PUT /1.0/interface/{ip}/rules (SR-IOV VIP firewall).
+
+    Octavia 11's driver predates this call (later releases add it as set_interface_rules):
+    it is sent through the same client's put(), so the request, TLS, retries and the
+    status-to-exception mapping are the driver's own; a 404 means "not supported" as there.
+    """
+    from octavia.amphorae.driver_exceptions import exceptions as driver_exceptions
+    from octavia.amphorae.drivers.haproxy import exceptions as exc
+    response = client(driver, amphora).put(amphora, "interface/{ip}/rules".format(ip=call["ip"]),
+                                           json=call["rules"])
+    try:
+        exc.check_exception(response)
+    except exc.NotFound as error:
+        raise driver_exceptions.AmpDriverNotImplementedError() from error
+    return response_value(response)
+
+
 OPERATIONS = {name[3:]: function for name, function in dict(globals()).items() if name.startswith("op_")}
 
 
