@@ -2,7 +2,7 @@ import { defaultConfigSources, readSources, buildConfig, type ConfigSources } fr
 import { LiveConfig } from './config/live-config.ts';
 import { pathsFor } from './config/paths.ts';
 import { prepareDevMode, type DevSetup } from './config/dev-mode.ts';
-import { minimumTlsVersion } from './api/tls-context.ts';
+import { checkStartable } from './startup-checks.ts';
 import { createApp } from './api/app.ts';
 import { startApiServer, type ApiServer } from './api/server.ts';
 import { buildRouters } from './api/routes/index.ts';
@@ -46,7 +46,7 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
   const { sources, dev } = await resolveSources(options);
   const initial = buildConfig(readSources(sources));
   if (options.debugOverride !== undefined) initial.DEFAULT.debug = options.debugOverride;
-  minimumTlsVersion(initial.amphora_agent.agent_tls_protocol); // refuse SSLv3 before listening
+  await checkStartable(initial);
 
   const logger: Logger = createLogger({ debug: initial.DEFAULT.debug });
   const config = new LiveConfig(initial, sources);
