@@ -2,12 +2,14 @@ import { defaultConfigSources, readSources, buildConfig, type ConfigSources } fr
 import { LiveConfig } from './config/live-config.ts';
 import { pathsFor } from './config/paths.ts';
 import { prepareDevMode, type DevSetup } from './config/dev-mode.ts';
-import { minimumTlsVersion } from './api/tls-context.ts';
+import { checkStartable } from './startup-checks.ts';
 import { createApp } from './api/app.ts';
 import { startApiServer, type ApiServer } from './api/server.ts';
 import { buildRouters } from './api/routes/index.ts';
 import { createLogger, type Logger } from './util/logger.ts';
 import { KeyedMutex } from './util/keyed-mutex.ts';
+import { removeStaleTemporaries } from './util/atomic-file.ts';
+import { dirname } from 'node:path';
 import { PackageVersions } from './info/package-versions.ts';
 import { createAmphoraInfo } from './info/amphora-info.ts';
 import type { AgentContext } from './context.ts';
@@ -47,7 +49,7 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
   const { sources, dev } = await resolveSources(options);
   const initial = buildConfig(readSources(sources));
   if (options.debugOverride !== undefined) initial.DEFAULT.debug = options.debugOverride;
-  minimumTlsVersion(initial.amphora_agent.agent_tls_protocol); // refuse SSLv3 before listening
+  await checkStartable(initial);
 
   const logger: Logger = createLogger({ debug: initial.DEFAULT.debug });
   const config = new LiveConfig(initial, sources);
@@ -77,6 +79,13 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
     listenerCertificates: createListenerCertificates(context),
     reloadTlsMaterial: async () => api?.reloadTlsMaterial(),
   });
+  const paths = pathsFor(initial);
+  const leftovers = [
+    ...(await removeStaleTemporaries([paths.basePath, paths.certDir, paths.networkDir])),
+    // A config file may sit in a shared folder such as /etc: only its own level is searched.
+    ...(await removeStaleTemporaries(sources.files.map((file) => dirname(file)), 0)),
+  ];
+  if (leftovers.length > 0) logger.info({ files: leftovers }, 'removed temporary files left by an interrupted write');
   // Running haproxy and keepalived are adopted before the first request can act on them.
   await haproxy.start();
   await lvs.start();

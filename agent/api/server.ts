@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { AgentConfig } from '../config/options.ts';
 import type { Logger } from '../util/logger.ts';
-import { loadSecureContextOptions, minimumTlsVersion } from './tls-context.ts';
+import { loadSecureContextOptions, minimumTlsVersion } from '../certs/tls-material.ts';
 
 export interface ApiServer {
   readonly server: Server;

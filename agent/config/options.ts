@@ -55,7 +55,8 @@ export const OPTION_TABLE = {
   },
   health_manager: {
     controller_ip_port_list: listOption([], 'Health manager endpoints, host:port, used in round robin.', { mutable: true }),
-    heartbeat_interval: integerOption(10, 'Seconds between heartbeats.', { min: 1 }, { mutable: true }),
+    // The upper bound is what Node's timers can hold (2^31 - 1 ms); a larger one would fire at once, forever.
+    heartbeat_interval: integerOption(10, 'Seconds between heartbeats.', { min: 1, max: 2_147_483 }, { mutable: true }),
     heartbeat_key: stringOption('None', 'HMAC key for heartbeats.', { mutable: true, secret: true }),
     heartbeat_key_next: optionalStringOption(
       'During key rotation: the new key. Every heartbeat is then sent once signed with each key, so health managers holding either key accept it (docs/heartbeat.md).',

@@ -7,13 +7,43 @@ import { OPTION_TABLE } from './options.ts';
 import type { OptionSpec } from './option-types.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 import type { Logger } from '../util/logger.ts';
+import type { AgentConfig } from './options.ts';
+
+/** A configuration that parses but must not replace the running one (a 400, not a 500). */
+export class ConfigRefusal extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigRefusal';
+  }
+}
+
+/** The start-up checks beyond option parsing (agent/startup-checks.ts). */
+export type StartupCheck = (config: AgentConfig) => Promise<void>;
+
+/**
+ * Heartbeats stop without a destination or a key, and the control plane then fails the
+ * amphora over: an upload (an empty body among them) may not drop what the running one has.
+ */
+function refuseLosingHeartbeats(before: AgentConfig, next: AgentConfig): void {
+  if (before.health_manager.controller_ip_port_list.length > 0 && next.health_manager.controller_ip_port_list.length === 0) {
+    throw new ConfigRefusal('[health_manager] controller_ip_port_list is missing or empty: heartbeats would stop');
+  }
+  if (before.health_manager.heartbeat_key !== 'None' && next.health_manager.heartbeat_key === 'None') {
+    throw new ConfigRefusal('[health_manager] heartbeat_key is missing: heartbeats would stop');
+  }
+}
 
 /**
  * Replaces the controller-owned config file and applies what may change live. The new text is
  * parsed and validated together with the other files (local overrides) before anything is
  * written, so a bad upload leaves the running agent and the file on disk as they were.
  */
-export async function updateAgentConfigFile(live: LiveConfig, text: string, logger: Logger): Promise<ConfigChange[]> {
+export async function updateAgentConfigFile(
+  live: LiveConfig,
+  text: string,
+  logger: Logger,
+  checkStartable: StartupCheck,
+): Promise<ConfigChange[]> {
   const target = live.writableFile;
   if (!target) throw new ConfigError('the agent was started without a configuration file to update');
   const raw: RawSections = parseIni(text, target);
@@ -25,6 +55,8 @@ export async function updateAgentConfigFile(live: LiveConfig, text: string, logg
   }
   const next = buildConfig(raw);
   const before = live.current;
+  refuseLosingHeartbeats(before, next);
+  await checkStartable(next);
   await writeFileAtomic(target, text, { mode: 0o600 });
   const changes = live.apply(next);
   for (const change of changes) {

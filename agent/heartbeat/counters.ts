@@ -65,6 +65,17 @@ export class CounterStore {
     return deltas;
   }
 
+  /**
+   * Forgets listeners that no longer exist, so the file does not grow with every listener ever
+   * seen. Only called with a complete list: a listener left out of a partial collection keeps
+   * its counters, or its next delta would count its whole history again.
+   */
+  retainOnly(listenerIds: ReadonlySet<string>): void {
+    for (const listenerId of [...this.#counters.keys()]) {
+      if (!listenerIds.has(listenerId)) this.#counters.delete(listenerId);
+    }
+  }
+
   serialize(): string {
     return pythonJsonDumps(this.#counters);
   }

@@ -172,6 +172,7 @@ export class HeartbeatLoop extends EventEmitter<{ beat: [BeatResult] }> {
     this.#seq += 1;
     result.seq = seq;
     const message = buildMessage(config.amphora_agent.amphora_id ?? null, seq, snapshot, counters);
+    if (snapshot.problems.length === 0) counters.retainOnly(new Set(snapshot.listeners.map((sample) => sample.listenerId)));
     const persisted = counters.persist();
 
     const { heartbeat_key: key, heartbeat_key_next: nextKey, heartbeat_encryption: encrypt } = config.health_manager;

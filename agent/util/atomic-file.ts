@@ -1,4 +1,4 @@
-import { open, rename, unlink, stat, mkdir } from 'node:fs/promises';
+import { open, readdir, rename, unlink, stat, mkdir } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, basename, join } from 'node:path';
 
@@ -69,4 +69,29 @@ export async function fileExists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/** The name writeFileAtomic gives its temporary: `.<target>.<12 hex>.tmp`. */
+const TEMPORARY_NAME = /^\..+\.[0-9a-f]{12}\.tmp$/u;
+
+/**
+ * Removes temporaries a killed writer left behind, in `folders` and their subfolders (at most
+ * `depth` levels). Only called before anything can write, so none of them belongs to a live write.
+ */
+export async function removeStaleTemporaries(folders: readonly string[], depth = 3): Promise<string[]> {
+  const removed: string[] = [];
+  const visit = async (folder: string, level: number): Promise<void> => {
+    const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      const path = join(folder, entry.name);
+      if (entry.isFile() && TEMPORARY_NAME.test(entry.name)) {
+        await unlink(path).catch(() => undefined);
+        removed.push(path);
+      } else if (entry.isDirectory() && level < depth) {
+        await visit(path, level + 1);
+      }
+    }
+  };
+  for (const folder of new Set(folders)) await visit(folder, 0);
+  return removed;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
 import { connect } from 'node:tls';
-import { startAgentProcess, runOctaviaClient, type AgentHandle } from '../helpers/agent-harness.ts';
+import { startAgentProcess, restartAgentProcess, runOctaviaClient, type AgentHandle } from '../helpers/agent-harness.ts';
 
 // Octavia's own control-plane client (python3-octavia) against the real agent process.
 let agent: AgentHandle;
@@ -53,6 +53,25 @@ test('a broken config upload is refused with the reference error and changes not
   assert.equal(body.message, 'Unable to update amphora-agent configuration.');
   assert.match(body.details, /\[haproxy_amphora\] bind_port = "nine"/u);
   assert.equal(await readFile(agent.configFile, 'utf8'), original);
+});
+
+test('an upload the agent could not start from, or one that would stop heartbeats, is refused and changes nothing', async () => {
+  const original = await readFile(agent.configFile, 'utf8');
+  const sslv3 = original.replace('[amphora_agent]\n', '[amphora_agent]\nagent_tls_protocol = SSLv3\n');
+  const refused = await agent.request('PUT', '/1.0/config', sslv3);
+  assert.equal(refused.status, 500);
+  assert.deepEqual(refused.json(), {
+    message: 'Unable to update amphora-agent configuration.',
+    details: 'invalid value for [amphora_agent] agent_tls_protocol = "SSLv3": SSLv3 is not supported',
+  });
+  const empty = await agent.request('PUT', '/1.0/config', '');
+  assert.equal(empty.status, 400);
+  assert.match((empty.json() as { details: string }).details, /heartbeat_key/u);
+  assert.equal(await readFile(agent.configFile, 'utf8'), original);
+  // The file left on disk still starts an agent.
+  await agent.stop();
+  agent = await restartAgentProcess(agent);
+  assert.equal((await agent.request('GET', '/1.0/info')).status, 200);
 });
 
 test('upload_cert_amp rotates the server certificate; the next connection presents it', async () => {

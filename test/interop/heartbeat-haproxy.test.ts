@@ -90,9 +90,13 @@ test('real haproxy: deltas match the traffic, survive a restart, and a dead memb
         haproxy_amphora: { base_path: basePath },
         health_manager: { heartbeat_key: KEY, controller_ip_port_list: `127.0.0.1:${receiver.port}` },
       });
+      // A listener deleted long ago, still in the counters file.
+      await writeFile(join(basePath, 'stats_counters.json'), '{"listener-deleted-long-ago": {"bin": 1, "bout": 2, "ereq": 0, "stot": 3}}');
       const loop = new HeartbeatLoop({ config: () => config, logger: silentLogger });
 
       const first = await beatAndDecode(loop, receiver);
+      const pruned = JSON.parse(await readFile(join(basePath, 'stats_counters.json'), 'utf8')) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(pruned), [ids.listenerId], 'counters of listeners that no longer exist are dropped');
       assert.deepEqual(Object.keys(first.message.listeners), [ids.listenerId], 'exactly one listener; prometheus proxies filtered');
       assert.equal(first.message.listeners[ids.listenerId]!.status, 'OPEN');
       assert.deepEqual(first.message.pools, { [poolKey]: { status: 'UP', members: { [ids.m1]: 'UP', [ids.m2]: 'UP' } } });

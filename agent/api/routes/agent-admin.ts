@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { AgentContext } from '../../context.ts';
-import { updateAgentConfigFile } from '../../config/update.ts';
+import { ConfigRefusal, updateAgentConfigFile } from '../../config/update.ts';
+import { checkStartable } from '../../startup-checks.ts';
 import { replaceServerCertificate } from '../../certs/server-certificate.ts';
 import { PemBundleError } from '../../certs/pem-bundle.ts';
 import { appError } from '../errors.ts';
@@ -18,8 +19,9 @@ export function agentAdminRouter(context: AgentContext, reloadTlsMaterial: () =>
     const body = await readBody(request, CONFIG_BODY_LIMIT);
     await context.locks.run('agent-config', async () => {
       try {
-        await updateAgentConfigFile(context.config, body.toString('utf8'), request.log);
+        await updateAgentConfigFile(context.config, body.toString('utf8'), request.log, checkStartable);
       } catch (error) {
+        if (error instanceof ConfigRefusal) throw appError(400, 'Unable to update amphora-agent configuration.', error.message);
         throw appError(500, 'Unable to update amphora-agent configuration.', (error as Error).message);
       }
     });

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DestinationRing, splitHostPort, systemResolver } from '../../../agent/heartbeat/destinations.ts';
-import { silentLogger } from '../../../agent/util/logger.ts';
+import { Writable } from 'node:stream';
+import { createLogger, silentLogger } from '../../../agent/util/logger.ts';
 
 test('splits host and port as the reference does', () => {
   assert.deepEqual(splitHostPort('192.0.2.20:5555'), { host: '192.0.2.20', port: 5555 });
@@ -51,4 +52,50 @@ test('a failed lookup is retried on the entry\'s next turn; a slow one does not 
   const started = Date.now();
   assert.equal((await ring.next(['slow.example:1', '192.0.2.1:1']))?.entry, '192.0.2.1:1');
   assert.ok(Date.now() - started < 1000);
+});
+
+test('many names that never resolve do not hold the heartbeat; a new list replaces their lookups', async () => {
+  // Injected resolver: names that hang forever cannot be produced with the system resolver on demand.
+  let started = 0;
+  const resolver = async () => {
+    started += 1;
+    return new Promise<never>(() => undefined);
+  };
+  const ring = new DestinationRing(silentLogger, { resolver, lookupTimeoutMs: 200 });
+  const hanging = Array.from({ length: 10_000 }, (_, index) => `controller-${index}.example:5555`);
+  const begin = Date.now();
+  const destination = await ring.next([...hanging, '192.0.2.9:5555']);
+  assert.equal(destination?.entry, '192.0.2.9:5555');
+  assert.ok(Date.now() - begin < 2_000, `took ${Date.now() - begin} ms`);
+  assert.ok(started <= 4, `lookups in flight are bounded (${started} started)`);
+  const corrected = Date.now();
+  assert.equal((await ring.next(['192.0.2.10:5555']))?.entry, '192.0.2.10:5555');
+  assert.ok(Date.now() - corrected < 50, 'the corrected list does not wait for the old lookups');
+});
+
+test('a name that keeps failing is logged once, not on every heartbeat, and its recovery once', async () => {
+  const lines: string[] = [];
+  const logger = createLogger({
+    debug: true,
+    destination: new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    }),
+  });
+  let failing = true;
+  const resolver = async () => {
+    if (failing) throw new Error('ENOTFOUND');
+    return { address: '192.0.2.60', family: 4 as const };
+  };
+  const ring = new DestinationRing(logger, { resolver, lookupTimeoutMs: 100 });
+  const list = ['gone.example:5555', '192.0.2.1:1'];
+  for (let beat = 0; beat < 20; beat += 1) await ring.next(list);
+  failing = false;
+  for (let beat = 0; beat < 4; beat += 1) await ring.next(list);
+  logger.flush();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(lines.filter((line) => line.includes('cannot resolve controller address')).length, 1, lines.join(''));
+  assert.equal(lines.filter((line) => line.includes('controller address resolves again')).length, 1, lines.join(''));
 });

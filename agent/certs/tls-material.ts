@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { SecureContextOptions, SecureVersion } from 'node:tls';
-import { splitPemBundle } from '../certs/pem-bundle.ts';
+import { createSecureContext, type SecureContextOptions, type SecureVersion } from 'node:tls';
+import { splitPemBundle } from './pem-bundle.ts';
 import type { AgentConfig } from '../config/options.ts';
 import { ConfigError } from '../config/load.ts';
 
@@ -33,4 +33,25 @@ export async function loadSecureContextOptions(config: AgentConfig): Promise<Sec
     key: bundle.privateKey,
     ca,
   };
+}
+
+/**
+ * Proves the configured TLS material can serve: both files readable, the certificate matching
+ * its key, the CA bundle parseable. Start-up and `PUT /1.0/config` run the same check, so an
+ * accepted configuration never stops the next start.
+ */
+export async function checkTlsMaterial(config: AgentConfig): Promise<void> {
+  const minVersion = minimumTlsVersion(config.amphora_agent.agent_tls_protocol);
+  let options: SecureContextOptions;
+  try {
+    options = await loadSecureContextOptions(config);
+  } catch (error) {
+    throw new ConfigError(`cannot read the agent's TLS material: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    createSecureContext({ ...options, minVersion });
+  } catch (error) {
+    const { agent_server_cert: cert, agent_server_ca: ca } = config.amphora_agent;
+    throw new ConfigError(`unusable TLS material (${cert}, ${ca}): ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
