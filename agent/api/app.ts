@@ -1,7 +1,8 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { pinoHttp } from 'pino-http';
-import { ApiError, frameworkError } from './errors.ts';
+import { ApiError, frameworkError, type ErrorBody } from './errors.ts';
+import { describeStorageFault } from '../util/system-error.ts';
 import { sendJson } from './respond.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Router } from 'express';
@@ -42,7 +43,10 @@ export function createApp(logger: Logger, routers: readonly Router[]): Express {
   });
   app.use((error: unknown, request: Request, response: Response, _next: NextFunction) => {
     const apiError = toApiError(error);
-    if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (apiError.status >= 500) {
+      const cause = describeStorageFault(error);
+      request.log.error({ err: error, ...(cause ? { cause } : {}) }, cause ? `request failed: ${cause}` : 'request failed');
+    }
     if (!response.headersSent) sendJson(response, apiError.status, apiError.body);
     else response.destroy();
   });
@@ -55,7 +59,10 @@ function toApiError(error: unknown): ApiError {
   const status = (error as { status?: unknown }).status;
   if (status === 400) return frameworkError(400, 'The browser (or proxy) sent a request that this server could not understand.');
   if (status === 413) return frameworkError(400, 'The request body is too large.');
-  return frameworkError(500);
+  // The reference's bare 500, plus the storage fault behind it when there is one.
+  const cause = describeStorageFault(error);
+  const generic = frameworkError(500);
+  return cause ? new ApiError(500, { ...generic.body, details: cause } as ErrorBody) : generic;
 }
 
 interface LayerLike {

@@ -3,7 +3,7 @@
  * errors (routing 404/405, explicit aborts, anything unhandled) carry `{error, http_code}`.
  * Both are always JSON: the control plane retries for ten minutes on a non-JSON 404.
  */
-export type ErrorBody = { message?: string; details?: string } | { error: string; http_code: number };
+export type ErrorBody = { message?: string; details?: string } | { error: string; http_code: number; details?: string };
 
 export class ApiError extends Error {
   readonly status: number;
