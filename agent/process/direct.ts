@@ -8,7 +8,8 @@ import { haproxyPeerName } from '../haproxy/peer-name.ts';
 import { ensureWorkerLimits, MAX_RELOADS_PER_WORKER, workerLimitsPath } from '../haproxy/worker-limits.ts';
 import { queryStatsSocket } from '../haproxy/stats-socket.ts';
 import { fileExists, writeFileAtomic } from '../util/atomic-file.ts';
-import { isProcessAlive } from '../util/process-state.ts';
+import { catchesSignal, isProcessAlive } from '../util/process-state.ts';
+import { constants as osConstants } from 'node:os';
 import { haproxyMasterPid } from '../haproxy/layout.ts';
 import { runCommand } from '../util/run-command.ts';
 import { exitsBy, signal, Supervisor, type SupervisorTimings } from './supervisor.ts';
@@ -25,6 +26,11 @@ const START_TIMEOUT_MS = 30_000;
 const PID_FILE_WAIT_MS = 5_000;
 const STOP_GRACE_MS = 10_000;
 const RELOAD_SETTLE_MS = 10_000;
+/** How long a master that is still re-executing (handlers not yet installed) is waited for. */
+const MASTER_READY_WAIT_MS = 10_000;
+/** No new worker by then while the master is ready again: the signal is sent once more. */
+const RELOAD_RESEND_AFTER_MS = 3_000;
+const SIGUSR2 = osConstants.signals.SIGUSR2;
 
 /**
  * The agent runs haproxy itself, for hosts without systemd (containers, CI, dev mode):
@@ -161,12 +167,29 @@ export class DirectProcessManager implements HaproxyProcessManager {
     const socket = await this.#statsSocket(lbId);
     const before = socket ? await workerPid(socket) : undefined;
     const childrenBefore = await childPids(pid);
+    // A master still re-executing from the previous reload would miss the signal.
+    if (!(await this.#awaitSignalHandler(pid))) {
+      return { ok: false, output: `haproxy-${lbId} master did not become ready for a reload within ${MASTER_READY_WAIT_MS} ms` };
+    }
     if (!signal(pid, 'SIGUSR2')) return { ok: false, output: `haproxy-${lbId} exited before its reload` };
     this.#supervisor.watch(lbId, pid);
     return this.#awaitNewWorker(lbId, pid, socket, before, childrenBefore);
   }
 
-  /** A reload is done when a new worker answers (or, without a stats socket, exists). */
+  async #awaitSignalHandler(master: number): Promise<boolean> {
+    const deadline = Date.now() + MASTER_READY_WAIT_MS;
+    while (Date.now() < deadline) {
+      if (await catchesSignal(master, SIGUSR2)) return true;
+      if (!(await isProcessAlive(master))) return false;
+      await sleep(10);
+    }
+    return false;
+  }
+
+  /**
+   * A reload is done when a new worker answers (or, without a stats socket, exists). If none
+   * appears while the master is ready for signals again, the signal was lost: it is sent once more.
+   */
   async #awaitNewWorker(
     lbId: string,
     master: number,
@@ -174,7 +197,9 @@ export class DirectProcessManager implements HaproxyProcessManager {
     before: number | undefined,
     childrenBefore: Set<number>,
   ): Promise<ProcessOutcome> {
-    const deadline = Date.now() + RELOAD_SETTLE_MS;
+    const started = Date.now();
+    const deadline = started + RELOAD_SETTLE_MS;
+    let resent = false;
     while (Date.now() < deadline) {
       if (!(await isProcessAlive(master))) return { ok: false, output: `haproxy-${lbId} exited during reload` };
       if (socket && before !== undefined) {
@@ -183,6 +208,11 @@ export class DirectProcessManager implements HaproxyProcessManager {
       } else {
         const children = await childPids(master);
         if ([...children].some((child) => !childrenBefore.has(child))) return { ok: true, output: '' };
+      }
+      if (!resent && Date.now() - started >= RELOAD_RESEND_AFTER_MS && (await catchesSignal(master, SIGUSR2))) {
+        resent = true;
+        this.#context.logger.warn({ lbId }, 'no new haproxy worker after the reload signal; sending it again');
+        signal(master, 'SIGUSR2');
       }
       await sleep(10);
     }

@@ -29,3 +29,18 @@ export async function isPidFileAlive(path: string): Promise<boolean> {
   const pid = await readPidFile(path);
   return pid !== undefined && (await isProcessAlive(pid));
 }
+
+/**
+ * True when `pid` has a handler installed for `signalNumber` (its SigCgt mask in
+ * /proc/<pid>/status). A process that re-executes itself loses its handlers until the new
+ * image installs them; a signal sent in that window takes the default action or is missed.
+ */
+export async function catchesSignal(pid: number, signalNumber: number): Promise<boolean> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const mask = /^SigCgt:\s*([0-9a-f]+)\s*$/mu.exec(status)?.[1];
+    return mask !== undefined && ((BigInt(`0x${mask}`) >> BigInt(signalNumber - 1)) & 1n) === 1n;
+  } catch {
+    return false;
+  }
+}
