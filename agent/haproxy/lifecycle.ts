@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { stopOrphanedHaproxy } from './orphans.ts';
 import { readFile, rm, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { md5Hex } from '../util/md5.ts';
@@ -95,6 +96,7 @@ export class HaproxyService {
     await this.store.ensureUserGroupConfig().catch((error: unknown) => {
       this.#context.logger.warn({ err: error }, 'cannot write the haproxy user-group include');
     });
+    await stopOrphanedHaproxy(this.#context.paths, this.#context.logger);
     await this.processes.adopt(await listLoadBalancers(this.#context.paths));
   }
 
@@ -295,6 +297,8 @@ export class HaproxyService {
     await rm(paths.lbCertDir(lbId), { recursive: true, force: true }).catch(() => undefined);
     await this.processes.remove(lbId);
     await rm(paths.lbDir(lbId), { recursive: true, force: true });
+    // A haproxy the pid file did not name (a start still settling) must not outlive its LB.
+    await stopOrphanedHaproxy(paths, this.#context.logger, lbId);
     return jsonReply(200, { message: 'OK' });
   }
 
