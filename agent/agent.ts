@@ -17,6 +17,7 @@ import { createHaproxyService } from './haproxy/lifecycle.ts';
 import { LvsListenerService } from './lvs/listener-service.ts';
 import { createListenerCertificates } from './certs/listener-certificates.ts';
 import { createHeartbeatSender } from './heartbeat/sender.ts';
+import { PlugService } from './network/plug-service.ts';
 import { createAddressAdvertiser } from './network/advertise.ts';
 
 export interface StartOptions {
@@ -70,6 +71,7 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
   const lvs = new LvsListenerService(context, { hooks: { advertiseVips } });
   const haproxy = createHaproxyService(context, { lvs, hooks: { advertiseVips } });
   const info = createAmphoraInfo(context, versions, (lbId) => haproxy.listenerIds(lbId));
+  const plug = new PlugService(context, advertiseVips);
   let api: ApiServer | undefined;
   const routers = buildRouters({
     context,
@@ -77,6 +79,7 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
     haproxy,
     lvs,
     listenerCertificates: createListenerCertificates(context),
+    plug,
     reloadTlsMaterial: async () => api?.reloadTlsMaterial(),
   });
   const paths = pathsFor(initial);
@@ -86,6 +89,9 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
     ...(await removeStaleTemporaries(sources.files.map((file) => dirname(file)), 0)),
   ];
   if (leftovers.length > 0) logger.info({ files: leftovers }, 'removed temporary files left by an interrupted write');
+  // Under systemd the amphora-netns unit rebuilds the namespace at boot; here the agent does.
+  if (haproxy.processes.kind === 'direct') await plug.restoreAtStart();
+  else await plug.writeLoFile();
   // Running haproxy and keepalived are adopted before the first request can act on them.
   await haproxy.start();
   await lvs.start();

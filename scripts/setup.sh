@@ -25,6 +25,11 @@ if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   systemctl disable --now haproxy.service keepalived.service >/dev/null 2>&1 || true
 fi
 
+# amphora-interface runs the image's masquerade helper for every namespace interface.
+if ! cmp -s scripts/lvs-masquerade.sh /usr/local/bin/lvs-masquerade.sh; then
+  install -D -m 0755 scripts/lvs-masquerade.sh /usr/local/bin/lvs-masquerade.sh
+fi
+
 if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Request } from 'express';
 import { appError, type ApiError } from './errors.ts';
 
 /** Upper bound for any upload: far above a real haproxy.cfg or PEM bundle, far below memory. */
@@ -31,4 +32,15 @@ export async function readBody(request: IncomingMessage, limit = DEFAULT_BODY_LI
 
 function tooLarge(limit: number): ApiError {
   return appError(400, 'Invalid request', `The request body exceeds the limit of ${limit} bytes`);
+}
+
+/** A JSON body as Flask's `get_json()` reads it: only with a JSON content type; undefined otherwise. */
+export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
+  const body = await readBody(request, limit);
+  if (!request.is('application/json')) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 import type { Logger } from '../util/logger.ts';
-import { pythonJsonDumps } from './python-json.ts';
+import { pythonJsonDumps } from '../util/python-json.ts';
 import type { ListenerCounters } from './snapshot.ts';
 
 /** The counters sent as deltas, in the order the reference stores them. */

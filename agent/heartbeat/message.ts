@@ -1,5 +1,5 @@
 import type { CounterStore } from './counters.ts';
-import { pythonJsonDumps, type PythonJsonValue } from './python-json.ts';
+import { pythonJsonDumps, type PythonJsonValue } from '../util/python-json.ts';
 import type { Snapshot } from './snapshot.ts';
 
 export const MESSAGE_VERSION = 3;

@@ -13,6 +13,8 @@ import type { LvsListenerService } from '../../lvs/listener-service.ts';
 import { lvsListenerRouter } from './lvs-listener.ts';
 import { interfaceRouter } from './interface-lookup.ts';
 import { InterfaceService } from '../../network/interface-service.ts';
+import type { PlugService } from '../../network/plug-service.ts';
+import { plugRouter } from './plug.ts';
 
 /** Everything a router may need; built once by agent.ts. */
 export interface RouterDependencies {
@@ -22,6 +24,7 @@ export interface RouterDependencies {
   haproxy: HaproxyService;
   lvs: LvsListenerService;
   listenerCertificates: ListenerCertificates;
+  plug: PlugService;
 }
 
 /**
@@ -37,5 +40,6 @@ export function buildRouters(dependencies: RouterDependencies): Router[] {
     lvsListenerRouter(dependencies.lvs),
     modelRouter(new ModelService(dependencies.context, dependencies.haproxy, dependencies.lvs)),
     interfaceRouter(new InterfaceService(dependencies.context)),
+    plugRouter(dependencies.plug),
   ];
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { pythonJsonDumps } from '../../../agent/heartbeat/python-json.ts';
+import { pythonJsonDumps } from '../../../agent/util/python-json.ts';
 
 test('escapes as Python json.dumps does (the spec example)', () => {
   assert.equal(pythonJsonDumps({ id: 'é', x: 'a/b"c\\\n' }), '{"id": "\\u00e9", "x": "a/b\\"c\\\\\\n"}');
