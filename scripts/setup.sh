@@ -26,8 +26,8 @@ if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
 fi
 
 # amphora-interface runs the image's masquerade helper for every namespace interface.
-if ! cmp -s scripts/lvs-masquerade.sh /usr/local/bin/lvs-masquerade.sh; then
-  install -D -m 0755 scripts/lvs-masquerade.sh /usr/local/bin/lvs-masquerade.sh
+if ! cmp -s scripts/octavia-agent-lvs-masquerade /usr/local/bin/octavia-agent-lvs-masquerade; then
+  install -D -m 0755 scripts/octavia-agent-lvs-masquerade /usr/local/bin/octavia-agent-lvs-masquerade
 fi
 
 if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

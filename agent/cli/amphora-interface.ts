@@ -36,7 +36,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`Error: Could not find interface '${name}'.\n`);
     return 2;
   }
-  const errors = await applyAll(selected, { namespace: '', nftablesRules: paths.nftablesRules }, action);
+  const errors = await applyAll(selected, { namespace: '', nftablesRules: paths.nftablesRules }, action, (warning) =>
+    process.stderr.write(`Warning: ${warning}\n`),
+  );
   if (errors.length > 0) {
     process.stdout.write(`Error: Could not configure interface: ${errors.join(', ')}\n`);
     return 2;

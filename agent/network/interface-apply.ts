@@ -114,7 +114,11 @@ async function runScripts(target: ApplyTarget, commands: { command: string }[]):
   return undefined;
 }
 
-export async function bringUp(file: InterfaceFile, target: ApplyTarget): Promise<void> {
+/**
+ * Applies `file`; throws when the interface cannot be configured. Route errors do not stop it
+ * (the reference only logs them: some collide with the kernel's own routes): they are returned.
+ */
+export async function bringUp(file: InterfaceFile, target: ApplyTarget): Promise<string[]> {
   const { namespace } = target;
   const name = file.name;
   if (file.is_sriov) await loadVipFirewall({ rulesFile: target.nftablesRules, namespace });
@@ -140,7 +144,16 @@ export async function bringUp(file: InterfaceFile, target: ApplyTarget): Promise
   if (file.if_type === 'vip') await reconcileRules(file, namespace);
   const scriptError = await runScripts(target, file.scripts.up);
   if (scriptError) throw new InterfaceApplyError(scriptError);
-  if (routeErrors.length > 0) throw new InterfaceApplyError(routeErrors.join('; '));
+  return routeErrors;
+}
+
+/**
+ * Addresses the kernel gives every link (`::1` on lo, IPv6 link-local): the reference deletes
+ * them too (its Q3), which breaks IPv6 neighbour discovery and localhost checks; kept here.
+ */
+function isKernelAddress(address: string): boolean {
+  const normalised = normalisedAddress(address);
+  return normalised === '::1' || /^fe[89ab][0-9a-f]:/u.test(normalised);
 }
 
 async function reconcileAddresses(file: InterfaceFile, namespace: string): Promise<void> {
@@ -168,13 +181,17 @@ async function reconcileAddresses(file: InterfaceFile, namespace: string): Promi
     if (isStaticAddress(entry) && entry.octavia_owned === false) current.delete(`${normalisedAddress(entry.address)}/${entry.prefixlen}`);
   }
   for (const stale of current.values()) {
+    if (isKernelAddress(stale.local)) continue;
     await ip(namespace, ['addr', 'del', `${stale.local}/${stale.prefixlen}`, 'dev', file.name]);
   }
 }
 
+/** Until no IPv6 address is tentative; without a carrier DAD cannot finish, so nobody waits for it. */
 async function waitForDad(namespace: string, ifname: string): Promise<void> {
   const deadline = Date.now() + DAD_WAIT_MS;
   while (Date.now() < deadline) {
+    const link = await findLink(namespace, ifname).catch(() => undefined);
+    if (!link?.flags?.includes('LOWER_UP')) return;
     const addresses = await linkAddresses(namespace, ifname).catch(() => []);
     if (!addresses.some((address) => address.family === 'inet6' && address.tentative)) return;
     await sleep(RETRY_DELAY_MS);

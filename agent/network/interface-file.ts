@@ -2,9 +2,13 @@ import { pythonJsonDumps, type PythonJsonValue } from '../util/python-json.ts';
 import { explodedAddress, explodedNetworkOf, ipFamily } from './ip-address.ts';
 
 /**
- * The interface description files under agent_server_network_dir (`<name>.json`), in the format
- * of Octavia 11 (Debian's python3-octavia), which later releases keep: what `amphora-interface`
- * applies inside the namespace, at plug time and at every boot.
+ * The interface description files under agent_server_network_dir (`<name>.json`): what
+ * `amphora-interface` applies inside the namespace, at plug time and at every boot.
+ *
+ * Written in the format of Octavia 11 (Debian's python3-octavia), so the reference's own tool
+ * reads them: no `if_type`, masquerade through `octavia-agent-lvs-masquerade`. Later releases
+ * added `if_type` and `is_sriov`; both are read, and `is_sriov` is written only for an SR-IOV
+ * port (a later control plane's feature, which Octavia 11 never asks for).
  */
 
 export type IfType = 'lo' | 'vip' | 'backend';
@@ -55,7 +59,8 @@ export class InterfaceFileError extends Error {
   }
 }
 
-export const MASQUERADE_SCRIPT = '/usr/local/bin/lvs-masquerade.sh';
+/** The image's masquerade helper, found on PATH as Octavia 11's image installs it. */
+export const MASQUERADE_SCRIPT = 'octavia-agent-lvs-masquerade';
 /** Policy routing table of VIP-sourced traffic. */
 export const VIP_TABLE = 1;
 
@@ -86,14 +91,13 @@ export function serializeInterfaceFile(file: InterfaceFile): string {
   };
   const value: Record<string, PythonJsonValue> = {
     name: file.name,
-    if_type: file.if_type,
     addresses: file.addresses.map(address),
     routes: file.routes.map(route),
     rules: file.rules.map((rule) => ({ src: rule.src, src_len: rule.src_len, table: rule.table })),
     scripts: { up: file.scripts.up.map((s) => ({ command: s.command })), down: file.scripts.down.map((s) => ({ command: s.command })) },
-    is_sriov: file.is_sriov,
   };
   if (file.mtu) value.mtu = file.mtu;
+  if (file.is_sriov) value.is_sriov = true;
   return pythonJsonDumps(value);
 }
 
@@ -114,7 +118,7 @@ export function parseInterfaceFile(text: string, source: string): InterfaceFile 
     if (!TOP_LEVEL_KEYS.has(key)) throw new InterfaceFileError(`${source}: unknown key ${JSON.stringify(key)}`);
   }
   if (typeof object.name !== 'string' || object.name === '') throw new InterfaceFileError(`${source}: missing name`);
-  if (object.if_type !== 'lo' && object.if_type !== 'vip' && object.if_type !== 'backend') {
+  if (object.if_type !== undefined && object.if_type !== 'lo' && object.if_type !== 'vip' && object.if_type !== 'backend') {
     throw new InterfaceFileError(`${source}: if_type must be lo, vip or backend`);
   }
   const list = (key: string): unknown[] => (Array.isArray(object[key]) ? (object[key] as unknown[]) : []);
@@ -125,9 +129,11 @@ export function parseInterfaceFile(text: string, source: string): InterfaceFile 
       .map((item) => (item as { command?: unknown } | null)?.command)
       .filter((command): command is string => typeof command === 'string')
       .map((command) => ({ command }));
+  const rules = records('rules');
   return {
     name: object.name,
-    if_type: object.if_type,
+    // Octavia 11's files have no type: only the VIP port carries policy rules, `lo` is by name.
+    if_type: (object.if_type as IfType | undefined) ?? (object.name === 'lo' ? 'lo' : rules.length > 0 ? 'vip' : 'backend'),
     addresses: records('addresses').map((entry): AddressEntry =>
       typeof entry.address === 'string'
         ? {
@@ -148,7 +154,7 @@ export function parseInterfaceFile(text: string, source: string): InterfaceFile 
         ...(entry.onlink === true ? { onlink: true } : {}),
         ...(typeof entry.table === 'number' ? { table: entry.table } : {}),
       })),
-    rules: records('rules')
+    rules: rules
       .filter((entry) => typeof entry.src === 'string')
       .map((entry) => ({ src: entry.src as string, src_len: Number(entry.src_len), table: typeof entry.table === 'number' ? entry.table : 254 })),
     scripts: { up: commands('up'), down: commands('down') },

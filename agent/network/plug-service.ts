@@ -129,7 +129,7 @@ export class PlugService {
     const previous = await readFile(path, 'utf8').catch(() => undefined);
     await this.#writeFile(file);
     try {
-      await bringUp(file, this.#target());
+      this.#logRouteWarnings(file.name, await bringUp(file, this.#target()));
     } catch (error) {
       // Back to the description that was in force, re-applied as far as it goes.
       if (previous === undefined) await unlink(path).catch(() => undefined);
@@ -152,7 +152,7 @@ export class PlugService {
       recorded = await recordPlugged(this.#context.paths.pluggedInterfaces, mac, file.name);
       await ipOrThrow('', ['link', 'set', 'dev', link, 'netns', namespace, 'name', file.name]);
       moved = true;
-      await bringUp(file, this.#target());
+      this.#logRouteWarnings(file.name, await bringUp(file, this.#target()));
     } catch (error) {
       // Whole or nothing: the NIC goes back under its old name, file and registry as they were.
       if (moved) {
@@ -231,10 +231,14 @@ export class PlugService {
         const moved = await ip('', ['link', 'set', 'dev', link.ifname, 'netns', namespace, 'name', entry.name]);
         if (moved.exitCode !== 0) this.#context.logger.warn({ mac: entry.mac, output: moved.output }, 'cannot move a plugged NIC back into the namespace');
       }
-      const errors = await applyAll(files, this.#target(), 'up');
+      const errors = await applyAll(files, this.#target(), 'up', (warning) => this.#context.logger.warn({ warning }, 'route not applied'));
       for (const error of errors) this.#context.logger.warn({ err: error }, 'interface not restored');
       if (files.length > 0) this.#context.logger.info({ interfaces: files.map((file) => file.name) }, 'network namespace restored');
     });
+  }
+
+  #logRouteWarnings(name: string, warnings: string[]): void {
+    for (const warning of warnings) this.#context.logger.warn({ interface: name, warning }, 'route not applied');
   }
 
   async #interfaceFiles(): Promise<InterfaceFile[]> {
@@ -260,11 +264,17 @@ export async function readInterfaceFiles(directory: string, onBadFile: (path: st
 }
 
 /** Applies each file independently; the errors, one per interface that failed. */
-export async function applyAll(files: readonly InterfaceFile[], target: ApplyTarget, action: 'up' | 'down'): Promise<string[]> {
+export async function applyAll(
+  files: readonly InterfaceFile[],
+  target: ApplyTarget,
+  action: 'up' | 'down',
+  onWarning: (warning: string) => void = () => undefined,
+): Promise<string[]> {
   const errors: string[] = [];
   for (const file of files) {
     try {
-      await (action === 'up' ? bringUp(file, target) : bringDown(file, target));
+      if (action === 'up') for (const warning of await bringUp(file, target)) onWarning(`${file.name}: ${warning}`);
+      else await bringDown(file, target);
     } catch (error) {
       errors.push(`Error on action '${action}' for interface ${file.name}: ${errorText(error)}.`);
     }

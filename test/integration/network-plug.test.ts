@@ -133,9 +133,10 @@ test('plug/vip: eth1 in the namespace with the reference file, addresses, routes
     details: 'VIPs plugged on interface eth1: 203.0.113.10, 2001:0db8:0000:0000:0000:0000:0000:0010',
   });
   const file = await readFile(join(agent.directory, 'interfaces', 'eth1.json'), 'utf8');
+  // Octavia 11's format, so the reference's own tool reads it (test/interop/network-plug.test.ts).
   assert.equal(
     file,
-    '{"name": "eth1", "if_type": "vip", "addresses": [{"address": "203.0.113.4", "prefixlen": 24}, ' +
+    '{"name": "eth1", "addresses": [{"address": "203.0.113.4", "prefixlen": 24}, ' +
       '{"address": "203.0.113.10", "prefixlen": 32, "octavia_owned": true}, ' +
       '{"address": "2001:0db8:0000:0000:0000:0000:0000:0010", "prefixlen": 128, "octavia_owned": true}], ' +
       '"routes": [{"dst": "0.0.0.0/0", "gateway": "203.0.113.1", "flags": ["onlink"]}, ' +
@@ -149,9 +150,9 @@ test('plug/vip: eth1 in the namespace with the reference file, addresses, routes
       '{"dst": "2001:0db8:0000:0000:0000:0000:0000:0000/64", "scope": "link"}, ' +
       '{"dst": "2001:0db8:0000:0000:0000:0000:0000:0000/64", "prefsrc": "2001:0db8:0000:0000:0000:0000:0000:0010", "scope": "link", "table": 1}], ' +
       '"rules": [{"src": "203.0.113.10", "src_len": 32, "table": 1}, {"src": "2001:0db8:0000:0000:0000:0000:0000:0010", "src_len": 128, "table": 1}], ' +
-      '"scripts": {"up": [{"command": "/usr/local/bin/lvs-masquerade.sh add ipv4 eth1"}, {"command": "/usr/local/bin/lvs-masquerade.sh add ipv6 eth1"}], ' +
-      '"down": [{"command": "/usr/local/bin/lvs-masquerade.sh delete ipv4 eth1"}, {"command": "/usr/local/bin/lvs-masquerade.sh delete ipv6 eth1"}]}, ' +
-      '"is_sriov": false, "mtu": 1450}',
+      '"scripts": {"up": [{"command": "octavia-agent-lvs-masquerade add ipv4 eth1"}, {"command": "octavia-agent-lvs-masquerade add ipv6 eth1"}], ' +
+      '"down": [{"command": "octavia-agent-lvs-masquerade delete ipv4 eth1"}, {"command": "octavia-agent-lvs-masquerade delete ipv6 eth1"}]}, ' +
+      '"mtu": 1450}',
   );
   assert.equal(await readFile(join(agent.basePath, 'plugged_interfaces'), 'utf8'), `${vipMac()} eth1\n`);
   const [link] = json<{ ifname: string; address: string; mtu: number; flags: string[] }[]>(await must('ip', ['-n', amphora, '-j', 'link', 'show', 'eth1']));

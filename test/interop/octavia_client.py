@@ -279,6 +279,51 @@ def op_delete_lvs_listener(driver, amphora, call):
 
 # Network calls ---------------------------------------------------------------------------------
 
+def _network_subnet(spec):
+    from octavia.network import data_models as network_models
+    return network_models.Subnet(
+        id="subnet-" + spec["cidr"], cidr=spec["cidr"], gateway_ip=spec.get("gateway"),
+        host_routes=[network_models.HostRoute(nexthop=route["nexthop"], destination=route["destination"])
+                     for route in spec.get("host_routes", [])])
+
+
+def op_post_vip_plug(driver, amphora, call):
+    """driver.post_vip_plug: the controller builds the body from its network models.
+
+    call: {"vip", "vrrp_ip", "mac", "mtu", "subnet": {"cidr", "gateway", "host_routes"},
+           "additional_vips": [{"ip_address", "subnet": {...}}]}; returns None, or the
+    driver's exception as an error.
+    """
+    from octavia.network import data_models as network_models
+    from octavia.common import constants
+    amphora.status = constants.AMPHORA_ALLOCATED
+    amphora.vrrp_ip = call["vrrp_ip"]
+    vip_subnet = _network_subnet(call["subnet"])
+    port = network_models.Port(id="vrrp-port", mac_address=call["mac"],
+                               network=network_models.Network(id="vip-net", mtu=call["mtu"]))
+    additional = [network_models.AdditionalVipData(ip_address=extra["ip_address"],
+                                                   subnet=_network_subnet(extra["subnet"]))
+                  for extra in call.get("additional_vips", [])]
+    config = network_models.AmphoraNetworkConfig(amphora=amphora, vip_subnet=vip_subnet, vrrp_port=port,
+                                                 additional_vip_data=additional)
+    load_balancer = data_models.LoadBalancer(id="interop-lb", vip=data_models.Vip(ip_address=call["vip"]))
+    driver.post_vip_plug(amphora, load_balancer, {amphora.id: config})
+    return None
+
+
+def op_post_network_plug(driver, amphora, call):
+    """driver.post_network_plug for a member port: {"mac", "mtu", "fixed_ips": [{"ip_address", "subnet": {...}}]}."""
+    from octavia.network import data_models as network_models
+    port = network_models.Port(
+        id="member-port", mac_address=call["mac"], network=network_models.Network(id="member-net", mtu=call["mtu"]),
+        fixed_ips=[network_models.FixedIP(subnet_id="subnet", ip_address=fixed["ip_address"],
+                                          subnet=_network_subnet(fixed["subnet"]))
+                   for fixed in call.get("fixed_ips", [])])
+    amphora.vrrp_port_id = "vrrp-port"
+    driver.post_network_plug(amphora, port, None)
+    return None
+
+
 def op_get_interface_from_ip(driver, amphora, call):
     """driver.get_interface_from_ip: the interface name, or None when the agent answers 404."""
     return driver.get_interface_from_ip(amphora, call["ip"])
