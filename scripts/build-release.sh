@@ -14,6 +14,7 @@ npm run build --silent
 root="$staging/amphora-agent"
 mkdir -p "$root"
 cp -r dist templates systemd package.json package-lock.json "$root/"
+mkdir -p "$root/scripts" && cp scripts/octavia-agent-lvs-masquerade "$root/scripts/"
 echo "$version" > "$root/VERSION"
 git rev-parse HEAD > "$root/GITREF" 2>/dev/null || true
 (cd "$root" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)

@@ -38,6 +38,13 @@ test('release tarball + element install: the installed wrapper runs a working ag
     const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', AMPHORA_AGENT_HOME: home };
     const printed = spawnSync(wrapper, ['--version'], { encoding: 'utf8', env });
     assert.equal(printed.stdout.trim(), version, printed.stderr);
+    // Every executable of the package is on PATH in the image, with the masquerade helper.
+    const tool = spawnSync(join(root, 'usr/local/bin/amphora-interface'), [], { encoding: 'utf8', env });
+    assert.equal(tool.status, 1, tool.stderr);
+    assert.match(tool.stdout, /^usage: amphora-interface/u);
+    const cli = spawnSync(join(root, 'usr/local/bin/amphoractl'), ['--help'], { encoding: 'utf8', env });
+    assert.match(cli.stdout + cli.stderr, /loadbalancer/u);
+    assert.equal((await stat(join(root, 'usr/local/bin/octavia-agent-lvs-masquerade'))).mode & 0o777, 0o755);
 
     const state = join(work, 'state');
     const pki = await writePki(join(state, 'pki'), { serverNames: ['release-amp'], serverAddresses: ['127.0.0.1'] });
