@@ -15,6 +15,7 @@ import { createHaproxyService } from './haproxy/lifecycle.ts';
 import { LvsListenerService } from './lvs/listener-service.ts';
 import { createListenerCertificates } from './certs/listener-certificates.ts';
 import { createHeartbeatSender } from './heartbeat/sender.ts';
+import { startExpiryWarnings } from './certs/trust.ts';
 
 export interface StartOptions {
   configFiles: string[];
@@ -84,8 +85,10 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
   const { address, port } = api.address();
   logger.info({ address, port, configFiles: sources.files }, 'amphora agent listening');
   if (dev) printDevBanner(dev, port);
+  const expiryWarnings = startExpiryWarnings(context);
 
   const stop = async () => {
+    expiryWarnings.stop();
     await heartbeat.stop();
     await api.close();
     await haproxy.shutdown();

@@ -11,6 +11,7 @@ import { modelRouter } from './model.ts';
 import { ModelService } from '../../render/model-service.ts';
 import type { LvsListenerService } from '../../lvs/listener-service.ts';
 import { lvsListenerRouter } from './lvs-listener.ts';
+import { trustRouter } from './trust.ts';
 
 /** Everything a router may need; built once by agent.ts. */
 export interface RouterDependencies {
@@ -30,6 +31,7 @@ export function buildRouters(dependencies: RouterDependencies): Router[] {
   return [
     amphoraRouter(dependencies.info),
     agentAdminRouter(dependencies.context, dependencies.reloadTlsMaterial),
+    trustRouter(dependencies.context, dependencies.reloadTlsMaterial),
     loadBalancerRouter(dependencies.haproxy),
     listenerCertificatesRouter(dependencies.listenerCertificates),
     lvsListenerRouter(dependencies.lvs),
