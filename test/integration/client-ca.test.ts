@@ -59,7 +59,7 @@ test('GET /1.0/trust shows the client CA and the server certificate, never key m
   const trust = answer.json() as { client_ca: Record<string, string>[]; server_certificate: Record<string, string> };
   assert.equal(trust.client_ca.length, 1);
   assert.equal(trust.client_ca[0]!.fingerprint_sha256, fingerprint(agent.pki.caCertPem));
-  assert.match(trust.client_ca[0]!.subject, /^CN=amphora-agent dev CA /);
+  assert.match(trust.client_ca[0]!.subject!, /^CN=amphora-agent dev CA /);
   assert.equal(trust.server_certificate.fingerprint_sha256, fingerprint(agent.pki.serverPem));
   assert.equal(trust.server_certificate.subject, `CN=${agent.amphoraId}`);
   assert.equal(trust.server_certificate.not_after, new Date(new X509Certificate(agent.pki.serverPem).validTo).toISOString());
