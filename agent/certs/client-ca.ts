@@ -38,6 +38,14 @@ export function parseClientCaBundle(text: string): X509Certificate[] {
   return certificates;
 }
 
+/**
+ * Every certificate of a bundle already on disk, without judging it: what is in force is
+ * shown as it is, even if it was written by hand and holds a non-CA certificate.
+ */
+export function readBundleCertificates(text: string): X509Certificate[] {
+  return [...text.matchAll(BLOCK)].filter(([, label]) => label === 'CERTIFICATE').map(([block]) => new X509Certificate(block));
+}
+
 /** `CN=a, O=b` instead of Node's one attribute per line. */
 export function oneLineSubject(certificate: X509Certificate): string {
   return certificate.subject.split('\n').join(', ');

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { AgentContext } from '../context.ts';
 import type { AgentConfig } from '../config/options.ts';
 import { splitPemBundle } from './pem-bundle.ts';
-import { oneLineSubject, parseClientCaBundle } from './client-ca.ts';
+import { oneLineSubject, readBundleCertificates } from './client-ca.ts';
 
 /** One certificate as an operator sees it; never any key material. */
 export interface CertificateFacts {
@@ -51,7 +51,7 @@ export async function readTrust(config: AgentConfig): Promise<TrustState> {
     readFile(config.amphora_agent.agent_server_cert, 'utf8'),
   ]);
   return {
-    client_ca: parseClientCaBundle(caText).map(facts),
+    client_ca: readBundleCertificates(caText).map(facts),
     server_certificate: facts(new X509Certificate(splitPemBundle(serverText).certificate)),
   };
 }

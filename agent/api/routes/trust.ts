@@ -39,17 +39,19 @@ export function trustRouter(context: AgentContext, reloadTlsMaterial: () => Prom
   router.put('/1.0/client-ca', async (request, response) => {
     const body = await readBody(request, CLIENT_CA_BODY_LIMIT);
     const force = forceRequested(request);
-    await context.locks.run('client-ca', async () => {
+    const installed = await context.locks.run('client-ca', async () => {
+      let bundle: X509Certificate[];
       try {
-        await replaceClientCa(context.config.current.amphora_agent.agent_server_ca, body, { presentedChain: presentedChain(request), force });
+        bundle = await replaceClientCa(context.config.current.amphora_agent.agent_server_ca, body, { presentedChain: presentedChain(request), force });
       } catch (error) {
         if (error instanceof ClientCaError) throw appError(400, 'Invalid request', error.message);
         if (error instanceof ClientCaLockoutError) throw appError(409, 'Refused: the client CA would lock out this client', error.message);
         throw error;
       }
       await reloadTlsMaterial();
+      return bundle;
     });
-    request.log.info({ force }, 'client CA bundle replaced');
+    request.log.info({ force, fingerprints: installed.map((ca) => ca.fingerprint256) }, 'client CA bundle replaced');
     sendJson(response, 202, { message: 'OK' });
   });
 
