@@ -19,6 +19,7 @@ import { createListenerCertificates } from './certs/listener-certificates.ts';
 import { createHeartbeatSender } from './heartbeat/sender.ts';
 import { PlugService } from './network/plug-service.ts';
 import { createAddressAdvertiser } from './network/advertise.ts';
+import { startExpiryWarnings } from './certs/trust.ts';
 
 export interface StartOptions {
   configFiles: string[];
@@ -101,8 +102,10 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
   const { address, port } = api.address();
   logger.info({ address, port, configFiles: sources.files }, 'amphora agent listening');
   if (dev) printDevBanner(dev, port);
+  const expiryWarnings = startExpiryWarnings(context);
 
   const stop = async () => {
+    expiryWarnings.stop();
     await heartbeat.stop();
     await api.close();
     await haproxy.shutdown();

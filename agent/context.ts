@@ -12,6 +12,6 @@ export interface AgentContext {
   /** Paths derived from the configuration in force. */
   readonly paths: AgentPaths;
   readonly logger: Logger;
-  /** Per-resource serialization: key `lb:<id>` for one load balancer, `agent-config`, `server-cert`. */
+  /** Per-resource serialization: key `lb:<id>` for one load balancer, `agent-config`, `server-cert`, `client-ca`. */
   readonly locks: KeyedMutex;
 }

@@ -59,7 +59,22 @@ export class AgentClient {
     await this.#call('DELETE', `/1.0/listeners/${encodeURIComponent(listenerId)}`);
   }
 
-  #call(method: string, path: string, body?: string): Promise<unknown> {
+  /** What the agent trusts and presents (`GET /1.0/trust`, an extension). */
+  trust(): Promise<unknown> {
+    return this.#call('GET', '/1.0/trust');
+  }
+
+  /** Replaces the client CA bundle (`PUT /1.0/client-ca`, an extension). */
+  async putClientCa(pem: Buffer, force: boolean): Promise<void> {
+    await this.#call('PUT', `/1.0/client-ca${force ? '?force=true' : ''}`, pem, 'application/x-pem-file');
+  }
+
+  /** Rotates the agent's server certificate (`PUT /1.0/certificate`, as Octavia does). */
+  async putServerCertificate(pem: Buffer): Promise<void> {
+    await this.#call('PUT', '/1.0/certificate', pem, 'application/x-pem-file');
+  }
+
+  #call(method: string, path: string, body?: string | Buffer, contentType = 'application/json'): Promise<unknown> {
     const url = new URL(path, this.#connection.url);
     return new Promise((resolve, reject) => {
       const outgoing = request(
@@ -69,7 +84,7 @@ export class AgentClient {
           agent: this.#agent,
           timeout: REQUEST_TIMEOUT_MS,
           ...(this.#connection.serverName ? { servername: this.#connection.serverName } : {}),
-          headers: body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          headers: body === undefined ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(body) },
         },
         (response) => {
           const chunks: Buffer[] = [];

@@ -27,6 +27,7 @@ import {
   SWITCH_FLAGS,
 } from './resources.ts';
 import { operatingStatuses, statusTree } from './status.ts';
+import { TRUST_FLAGS, trustCommands } from './trust-commands.ts';
 
 export const USAGE = `usage: amphoractl [--url URL] [--cert PEM] [--cacert PEM] [--server-name NAME] [--state-dir DIR]
                   RESOURCE ACTION [ARGS] [-f table|json|value] [-c COLUMN ...]
@@ -44,6 +45,7 @@ export const USAGE = `usage: amphoractl [--url URL] [--cert PEM] [--cacert PEM] 
   member list POOL | show POOL M | set POOL M [--weight W] [--enable|--disable] | delete POOL M
   healthmonitor create --delay S --max-retries N --timeout S --type T [--url-path /] [--name N] POOL
   healthmonitor list | show H | set H [...] | delete H
+  trust show | set-client-ca FILE [--force] | set-server-cert FILE
 
 Objects are named by id or name. Connection defaults: AMPHORACTL_URL, AMPHORACTL_CERT,
 AMPHORACTL_CACERT, AMPHORACTL_SERVER_NAME, else the dev-mode state folder (./.state).
@@ -465,6 +467,7 @@ const COMMANDS: Record<string, Record<string, Handler>> = {
   pool: poolCommands,
   member: memberCommands,
   healthmonitor: healthMonitorCommands,
+  trust: trustCommands,
 };
 
 /** Every option taking a value, of any command (each command then refuses those it does not use). */
@@ -484,7 +487,7 @@ export interface Invocation {
 
 /** Reads and checks the whole command line; nothing touches the network yet. */
 export function parseInvocation(argv: readonly string[]): Invocation {
-  const parsed = parseArgs(argv, SWITCH_FLAGS, VALUED_OPTIONS);
+  const parsed = parseArgs(argv, [...SWITCH_FLAGS, ...TRUST_FLAGS], VALUED_OPTIONS);
   const options = new OptionReader(parsed.options);
   options.accept(...CONNECTION_OPTIONS);
   const output: OutputOptions = { format: parseFormat(options.string('format')), columns: options.all('column') };
@@ -495,7 +498,7 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     [verb, ...args] = args;
   }
   const commands = COMMANDS[resource!];
-  if (!commands) throw new CliError(`unknown resource '${resource}' (choose from loadbalancer, listener, pool, member, healthmonitor)`);
+  if (!commands) throw new CliError(`unknown resource '${resource}' (choose from loadbalancer, listener, pool, member, healthmonitor, trust)`);
   const handler = verb === undefined ? undefined : commands[verb];
   if (!handler) throw new CliError(`unknown command '${resource} ${verb ?? ''}'`.replace(/ '$/, "'") + ` (choose from ${Object.keys(commands).join(', ')})`);
   const action = handler(args, options);

@@ -45,6 +45,12 @@ export const OPTION_TABLE = {
       'Network namespace for haproxy and keepalived; empty runs them in the agent\'s own namespace.',
     ),
     systemd_unit_dir: stringOption('/usr/lib/systemd/system', 'Where generated systemd units are written.'),
+    certificate_expiry_warning_days: integerOption(
+      30,
+      'Days before a client CA or the server certificate expires that GET /1.0/details lists it and a warning is logged; 0 turns the warning off.',
+      { min: 0 },
+      { mutable: true },
+    ),
   },
   haproxy_amphora: {
     base_path: stringOption('/var/lib/octavia', 'Root of the agent\'s runtime state.'),

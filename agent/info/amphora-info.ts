@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { AgentContext } from '../context.ts';
 import { isHaproxyRunning, listLoadBalancers, listLvsListeners, lvsPidPath } from '../haproxy/layout.ts';
 import { isPidFileAlive } from '../util/process-state.ts';
+import { certificateExpiryDetails } from '../certs/trust.ts';
 import { NetworkStatsSampler } from './network-stats.ts';
 import { PackageQueryError, type PackageVersions } from './package-versions.ts';
 import {
@@ -59,7 +60,7 @@ export function createAmphoraInfo(
         listLoadBalancers(paths),
         listLvsListeners(paths),
       ]);
-      const [networks, running, listenerLists, lvsRunning, cpu, memory, disk, load, tuned] = await Promise.all([
+      const [networks, running, listenerLists, lvsRunning, cpu, memory, disk, load, tuned, certificateExpiry] = await Promise.all([
         networkStats.sample(context.config.current.amphora_agent.network_namespace).catch((error: unknown) => {
           context.logger.warn({ err: error }, 'interface counters unavailable');
           return {};
@@ -72,6 +73,7 @@ export function createAmphoraInfo(
         readDiskUsage('/'),
         readLoadAverage(),
         readTunedProfiles(),
+        certificateExpiryDetails(context.config.current),
       ]);
       const haproxyListeners = listenerLists.flat().sort();
       const listeners = lvsListeners.length > 0 ? [...new Set([...haproxyListeners, ...lvsListeners])].sort() : haproxyListeners;
@@ -95,6 +97,8 @@ export function createAmphoraInfo(
         lvs_listener_process_count: lvsRunning.filter(Boolean).length,
         keepalived_version: keepalived,
         ipvsadm_version: ipvsadm,
+        // Extension: certificates inside the expiry warning window.
+        ...certificateExpiry,
       };
     },
   };

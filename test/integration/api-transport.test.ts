@@ -86,6 +86,8 @@ test('details has every reference key with its type', async () => {
     'hostname', 'haproxy_version', 'api_version', 'networks', 'active', 'haproxy_count', 'cpu_count', 'cpu', 'memory', 'disk',
     'load', 'active_tuned_profiles', 'topology', 'topology_status', 'listeners', 'packages', 'lvs_listener_process_count',
     'keepalived_version', 'ipvsadm_version',
+    // Extensions after the reference's keys.
+    'certificate_expiry_warning_days', 'certificates_expiring',
   ]);
   const cpu = details.cpu as Record<string, unknown>;
   assert.equal(typeof cpu.total, 'number');

@@ -15,6 +15,7 @@ import { interfaceRouter } from './interface-lookup.ts';
 import { InterfaceService } from '../../network/interface-service.ts';
 import type { PlugService } from '../../network/plug-service.ts';
 import { plugRouter } from './plug.ts';
+import { trustRouter } from './trust.ts';
 
 /** Everything a router may need; built once by agent.ts. */
 export interface RouterDependencies {
@@ -35,6 +36,7 @@ export function buildRouters(dependencies: RouterDependencies): Router[] {
   return [
     amphoraRouter(dependencies.info),
     agentAdminRouter(dependencies.context, dependencies.reloadTlsMaterial),
+    trustRouter(dependencies.context, dependencies.reloadTlsMaterial),
     loadBalancerRouter(dependencies.haproxy),
     listenerCertificatesRouter(dependencies.listenerCertificates),
     lvsListenerRouter(dependencies.lvs),
