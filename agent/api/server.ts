@@ -17,6 +17,10 @@ export interface ApiServer {
 
 /** Reasonable caps on what a client may send before its handler runs (gunicorn's limits). */
 const MAX_HEADER_BYTES = 16 * 1024;
+/** A handshake takes milliseconds; a client that stalls in it only holds a file descriptor. */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** The control plane opens a handful of connections; far more is a flood, refused at accept. */
+const MAX_CONNECTIONS = 256;
 
 /**
  * HTTPS with mandatory client certificates chained to agent_server_ca. A client without one,
@@ -34,9 +38,11 @@ export async function startApiServer(config: AgentConfig, app: Express, logger: 
       minVersion,
       maxVersion: 'TLSv1.3',
       maxHeaderSize: MAX_HEADER_BYTES,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
     },
     app,
   );
+  server.maxConnections = MAX_CONNECTIONS;
   const timeoutMs = config.amphora_agent.agent_request_read_timeout * 1000;
   server.requestTimeout = timeoutMs;
   server.headersTimeout = timeoutMs === 0 ? 60_000 : Math.min(timeoutMs, 60_000);

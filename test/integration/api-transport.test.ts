@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { Agent } from 'node:https';
 import { connect, type ConnectionOptions } from 'node:tls';
+import { connect as netConnect } from 'node:net';
 import { createPki } from '../../agent/certs/dev-pki.ts';
 import { httpsCall, startAgentProcess, type AgentHandle } from '../helpers/agent-harness.ts';
 
@@ -158,4 +159,36 @@ test('logs carry a request id per call and never a key, PEM body or heartbeat ke
   assert.ok(requestLines.length >= 5);
   const ids = requestLines.map((line) => (JSON.parse(line) as { req: { id: string } }).req.id);
   assert.equal(new Set(ids).size, ids.length, 'every request has its own id');
+});
+
+/** A TCP connection that never starts its handshake; resolves with how long until the server closed it. */
+function stalledConnection(): Promise<{ socket: import('node:net').Socket; closed: Promise<number> }> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const socket = netConnect(agent.port, '127.0.0.1', () => {
+      resolve({ socket, closed: new Promise((done) => socket.once('close', () => done(Date.now() - started))) });
+    });
+    socket.on('error', () => undefined);
+    socket.once('error', reject);
+  });
+}
+
+test('a connection that never finishes its handshake is closed after the handshake timeout', { timeout: 30_000 }, async () => {
+  const { socket, closed } = await stalledConnection();
+  // Node's default would keep it for 120 s.
+  const elapsed = await Promise.race([closed, new Promise<number>((resolve) => setTimeout(() => resolve(-1), 20_000))]);
+  socket.destroy();
+  assert.ok(elapsed > 0, 'the server closed the stalled connection');
+});
+
+test('connections beyond the cap are refused at accept; the agent serves again once they go', { timeout: 30_000 }, async () => {
+  const flood = await Promise.all(Array.from({ length: 300 }, () => stalledConnection()));
+  let refused = 0;
+  await Promise.all(
+    flood.map(({ closed }) => Promise.race([closed.then(() => (refused += 1)), new Promise((resolve) => setTimeout(resolve, 1500))])),
+  );
+  for (const { socket } of flood) socket.destroy();
+  assert.ok(refused >= 300 - 256, `${refused} of 300 refused`);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal((await agent.request('GET', '/')).status, 200);
 });
