@@ -58,6 +58,7 @@ export function parseConfigText(text: string, source: string): AgentConfig {
 /** Converts raw strings to the typed configuration; a bad value names group, option and value. */
 export function buildConfig(raw: RawSections): AgentConfig {
   const config: Record<string, Record<string, unknown>> = {};
+  const expanded = new Map<string, string>();
   for (const [group, options] of Object.entries(OPTION_TABLE)) {
     const values: Record<string, unknown> = {};
     for (const [name, option] of Object.entries(options) as [string, OptionSpec<unknown>][]) {
@@ -66,18 +67,30 @@ export function buildConfig(raw: RawSections): AgentConfig {
         values[name] = cloneDefault(option.defaultValue);
         continue;
       }
-      const text = interpolate(raw, group, rawValue, new Set([`${group}.${name}`]));
+      const text = interpolate(raw, group, rawValue, new Set([`${group}.${name}`]), expanded);
       try {
         values[name] = option.convert(text);
       } catch (error) {
         if (!(error instanceof OptionValueError)) throw error;
-        const shown = option.secret ? '<secret>' : JSON.stringify(text);
+        // A value built from a secret by interpolation is as secret as its source.
+        const shown = option.secret || containsSecret(raw, text) ? '<secret>' : JSON.stringify(text);
         throw new ConfigError(`invalid value for [${group}] ${name} = ${shown}: ${error.message}`);
       }
     }
     config[group] = values;
   }
   return config as AgentConfig;
+}
+
+/** True when `text` contains the raw value of a secret option (heartbeat keys). */
+export function containsSecret(raw: RawSections, text: string): boolean {
+  for (const [group, options] of Object.entries(OPTION_TABLE)) {
+    for (const [name, option] of Object.entries(options) as [string, OptionSpec<unknown>][]) {
+      const value = option.secret ? lookupRaw(raw, group, name) : undefined;
+      if (value !== undefined && value.length >= 3 && text.includes(value)) return true;
+    }
+  }
+  return false;
 }
 
 function cloneDefault(value: unknown): unknown {
@@ -89,10 +102,19 @@ function lookupRaw(raw: RawSections, group: string, name: string): string | unde
   return values?.[values.length - 1];
 }
 
-/** `$name`, `${name}`, `${group.name}`, and `$$` / `\$` for a literal dollar. */
-function interpolate(raw: RawSections, group: string, value: string, seen: Set<string>): string {
+/** Bounds on `$option` interpolation: a small file must not expand without end (nested references). */
+const MAX_INTERPOLATION_DEPTH = 16;
+const MAX_EXPANDED_LENGTH = 64 * 1024;
+
+/**
+ * `$name`, `${name}`, `${group.name}`, and `$$` / `\$` for a literal dollar. Each option is
+ * expanded once (`expanded` remembers it), so fan-out costs nothing; depth and length are bounded.
+ */
+function interpolate(raw: RawSections, group: string, value: string, seen: Set<string>, expanded: Map<string, string>): string {
   if (!value.includes('$')) return value;
-  return value.replace(/\\\$|\$\$|\$\{([A-Za-z0-9_.]+)\}|\$([A-Za-z0-9_]+)/gu, (match, braced?: string, bare?: string) => {
+  if (seen.size > MAX_INTERPOLATION_DEPTH) throw new ConfigError(`[${group}] nests option references more than ${MAX_INTERPOLATION_DEPTH} deep`);
+  let length = 0;
+  const result = value.replace(/\\\$|\$\$|\$\{([A-Za-z0-9_.]+)\}|\$([A-Za-z0-9_]+)/gu, (match, braced?: string, bare?: string) => {
     if (match === '$$' || match === '\\$') return '$';
     const reference = (braced ?? bare) as string;
     const [refGroup, refName] = reference.includes('.')
@@ -100,15 +122,24 @@ function interpolate(raw: RawSections, group: string, value: string, seen: Set<s
       : [group, reference];
     const key = `${refGroup}.${refName}`;
     if (seen.has(key)) throw new ConfigError(`circular reference to ${key} in [${group}]`);
-    const found = lookupRaw(raw, refGroup, refName) ?? (refGroup === group ? lookupRaw(raw, 'DEFAULT', refName) : undefined);
-    const fromTable = (OPTION_TABLE as Record<string, Record<string, OptionSpec<unknown>>>)[refGroup]?.[refName];
-    if (found === undefined) {
-      if (!fromTable) throw new ConfigError(`[${group}] refers to unknown option ${reference}`);
-      const fallback = fromTable.defaultValue;
-      return fallback === undefined ? '' : String(fallback);
+    let text = expanded.get(key);
+    if (text === undefined) {
+      const found = lookupRaw(raw, refGroup, refName) ?? (refGroup === group ? lookupRaw(raw, 'DEFAULT', refName) : undefined);
+      const fromTable = (OPTION_TABLE as Record<string, Record<string, OptionSpec<unknown>>>)[refGroup]?.[refName];
+      if (found === undefined) {
+        if (!fromTable) throw new ConfigError(`[${group}] refers to unknown option ${reference}`);
+        const fallback = fromTable.defaultValue;
+        text = fallback === undefined ? '' : String(fallback);
+      } else {
+        text = interpolate(raw, refGroup, found, new Set([...seen, key]), expanded);
+      }
+      expanded.set(key, text);
     }
-    return interpolate(raw, refGroup, found, new Set([...seen, key]));
+    length += text.length;
+    if (length > MAX_EXPANDED_LENGTH) throw new ConfigError(`[${group}] expands to more than ${MAX_EXPANDED_LENGTH} characters`);
+    return text;
   });
+  return result;
 }
 
 /** Groups and options whose value differs between two configurations. */

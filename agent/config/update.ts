@@ -17,6 +17,15 @@ export class ConfigRefusal extends Error {
   }
 }
 
+/** Invalid UTF-8 would be replaced silently, changing a key without a word: it is refused. */
+function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ConfigRefusal('the configuration is not valid UTF-8');
+  }
+}
+
 /** The start-up checks beyond option parsing (agent/startup-checks.ts). */
 export type StartupCheck = (config: AgentConfig) => Promise<void>;
 
@@ -40,10 +49,11 @@ function refuseLosingHeartbeats(before: AgentConfig, next: AgentConfig): void {
  */
 export async function updateAgentConfigFile(
   live: LiveConfig,
-  text: string,
+  upload: string | Uint8Array,
   logger: Logger,
   checkStartable: StartupCheck,
 ): Promise<ConfigChange[]> {
+  const text = typeof upload === 'string' ? upload : decodeUtf8(upload);
   const target = live.writableFile;
   if (!target) throw new ConfigError('the agent was started without a configuration file to update');
   const raw: RawSections = parseIni(text, target);
@@ -61,7 +71,13 @@ export async function updateAgentConfigFile(
   const changes = live.apply(next);
   for (const change of changes) {
     const option = (OPTION_TABLE[change.group] as Record<string, OptionSpec<unknown>>)[change.name];
-    const show = (value: unknown) => (option?.secret ? '[redacted]' : JSON.stringify(value));
+    const secrets = [before.health_manager.heartbeat_key, before.health_manager.heartbeat_key_next, next.health_manager.heartbeat_key, next.health_manager.heartbeat_key_next]
+      .filter((secret): secret is string => typeof secret === 'string' && secret.length >= 3 && secret !== 'None');
+    // An option interpolating a key carries it: such a value is redacted like the key itself.
+    const show = (value: unknown) => {
+      const text = String(JSON.stringify(value));
+      return option?.secret || secrets.some((secret) => text.includes(secret)) ? '[redacted]' : text;
+    };
     if (change.applied) {
       const old = (before[change.group] as Record<string, unknown>)[change.name];
       const now = (live.current[change.group] as Record<string, unknown>)[change.name];

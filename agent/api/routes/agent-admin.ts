@@ -19,7 +19,7 @@ export function agentAdminRouter(context: AgentContext, reloadTlsMaterial: () =>
     const body = await readBody(request, CONFIG_BODY_LIMIT);
     await context.locks.run('agent-config', async () => {
       try {
-        await updateAgentConfigFile(context.config, body.toString('utf8'), request.log, checkStartable);
+        await updateAgentConfigFile(context.config, body, request.log, checkStartable);
       } catch (error) {
         if (error instanceof ConfigRefusal) throw appError(400, 'Unable to update amphora-agent configuration.', error.message);
         throw appError(500, 'Unable to update amphora-agent configuration.', (error as Error).message);

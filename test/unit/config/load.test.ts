@@ -119,3 +119,17 @@ test('live config: mutable options change, immutable ones keep their start-up va
   assert.equal(live.current.health_manager.heartbeat_interval, 7);
   assert.equal(notified, 1);
 });
+
+test('nested $option references cannot make a small file expand without end', () => {
+  // Twelve levels, each referring to the next eight times: 8^12 expansions without bounds.
+  const levels = Array.from({ length: 12 }, (_, index) => `o${index} = ${`$o${index + 1}`.repeat(8)}`);
+  const text = `[DEFAULT]\n${levels.join('\n')}\no12 = x\n[haproxy_amphora]\nbase_path = $o0\n`;
+  const started = performance.now();
+  assert.throws(() => parseConfigText(text, 'nested.conf'), /expands to more than 65536 characters/u);
+  assert.ok(performance.now() - started < 2000, 'refused without doing the exponential work');
+  const deep = Array.from({ length: 30 }, (_, index) => `d${index} = $d${index + 1}`).join('\n');
+  assert.throws(() => parseConfigText(`[DEFAULT]\n${deep}\nd30 = $$\n[haproxy_amphora]\nbase_path = $d0\n`, 'deep.conf'), /more than 16 deep/u);
+  // Fan-out alone, with a short result, is fine and each option is expanded once.
+  const wide = `[DEFAULT]\nleaf = ab\nmid = $leaf$leaf\n[haproxy_amphora]\nbase_path = /srv/$mid$mid\n`;
+  assert.equal(parseConfigText(wide, 'wide.conf').haproxy_amphora.base_path, '/srv/abababab');
+});

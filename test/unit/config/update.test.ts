@@ -145,3 +145,37 @@ test('an upload that would stop heartbeats (no destinations, no key, an empty bo
     await rm(directory, { recursive: true, force: true });
   }
 });
+
+test('a heartbeat key interpolated into another option never shows in an error or a log line', async () => {
+  const { directory, live, logger, lines } = await setup();
+  try {
+    const key = 'key-material-7f3a9c';
+    await assert.rejects(
+      updateAgentConfigFile(live, `[health_manager]\nheartbeat_key = ${key}\n[haproxy_amphora]\nbind_port = \${health_manager.heartbeat_key}\n`, logger, checkStartable),
+      (error: unknown) => {
+        assert.match(String((error as Error).message), /bind_port = <secret>/u);
+        assert.ok(!String((error as Error).message).includes(key));
+        return true;
+      },
+    );
+    await updateAgentConfigFile(live, `[health_manager]\nheartbeat_key = ${key}\n[amphora_agent]\namphora_id = amp-\${health_manager.heartbeat_key}\n`, logger, checkStartable);
+    logger.flush();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(lines.some((line) => line.includes('amphora_agent.amphora_id changed')), lines.join(''));
+    assert.ok(!lines.join('').includes(key), 'the key reached the log');
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+});
+
+test('an upload that is not valid UTF-8 is refused, not silently altered', async () => {
+  const { directory, controllerFile, live, logger } = await setup();
+  try {
+    const before = await readFile(controllerFile, 'utf8');
+    const bytes = Buffer.concat([Buffer.from('[health_manager]\nheartbeat_key = k'), Buffer.from([0xff, 0xfe]), Buffer.from('\n')]);
+    await assert.rejects(updateAgentConfigFile(live, bytes, logger, checkStartable), /not valid UTF-8/u);
+    assert.equal(await readFile(controllerFile, 'utf8'), before);
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+});
