@@ -28,12 +28,12 @@ after(async () => {
   await members?.close();
 });
 
-/** Every path under `root`, except the heartbeat's counters file (written on its own schedule). */
+/** Every path under `root`, except the heartbeat's counters file and its temporary (written on their own schedule). */
 async function tree(root: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
   return entries
     .map((entry) => relative(root, join(entry.parentPath, entry.name)))
-    .filter((path) => !path.endsWith('stats_counters.json'))
+    .filter((path) => !path.includes('stats_counters.json')) // the file and its write temporary
     .sort();
 }
 
