@@ -1,74 +1,115 @@
 /**
- * plug_vip and plug_network against the real agent (veth pairs as hot-plugged ports), over
- * mutual TLS, each cycle on a fresh namespace. The reference agent cannot plug side by side
- * here: Debian's python3-octavia installs no `amphora-interface` executable for its plug to shell
- * out to, and its paths and namespace are fixed. What its plug always pays is measured instead:
- * one run of its own interface tool (`amphora-interface up <if>`, a Python process) on the
- * same files; its plug time is that plus its own work, so the ratio is a bound in its favour.
+ * plug_vip and plug_network time, this agent and the reference Python agent (python3-octavia)
+ * side by side. The bench re-runs itself under `unshare --mount --net`: veth pairs stand for
+ * Nova's ports, and tmpfs over /run/netns, /etc/octavia, /var/lib/octavia and /usr/local/bin
+ * keep the reference's hard-coded paths (and the masquerade helper, a recorder here) private.
  */
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { runCommand } from '../agent/util/run-command.ts';
-import { startAgentProcess } from '../test/helpers/agent-harness.ts';
+import { execSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { Agent } from 'node:https';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { writePki, type DevPki } from '../agent/certs/dev-pki.ts';
+import { AGENT_MAIN, NODE, httpsCall, renderConfig } from '../test/helpers/agent-harness.ts';
 import { percentile, round, timeIt } from './measure.ts';
 
-const CYCLES = Number(process.env.BENCH_PLUGS ?? 10);
-const suffix = Math.random().toString(16).slice(2, 8);
-const namespace = `b-amp-${suffix}`;
-const peers = `b-net-${suffix}`;
-const mac = (index: number) => `fa:16:3e:${suffix.slice(0, 2)}:${suffix.slice(2, 4)}:${index.toString(16).padStart(2, '0')}`;
+const ROUNDS = Number(process.env.BENCH_PLUG_ROUNDS ?? 8);
+const sh = (command: string) => execSync(command, { stdio: 'pipe' });
+const AMPHORA_ID = 'bench-amphora';
+const NS = 'amphora-haproxy';
+const VIP_MAC = 'fa:16:3e:20:00:01';
+const MEMBER_MAC = 'fa:16:3e:20:00:02';
 
-async function must(args: string[]): Promise<void> {
-  const result = await runCommand('ip', args);
-  if (result.exitCode !== 0) throw new Error(`ip ${args.join(' ')}: ${result.output}`);
+if (process.env.AMPHORA_NET_BENCH_ISOLATED !== '1') {
+  const result = spawnSync('unshare', ['--mount', '--net', '--propagation', 'private', process.execPath, import.meta.filename], {
+    env: { ...process.env, AMPHORA_NET_BENCH_ISOLATED: '1' },
+    stdio: 'inherit',
+  });
+  process.exit(result.status ?? 1);
 }
 
-const agent = await startAgentProcess({ extraConfig: { DEFAULT: ['debug = false'], amphora_agent: [`network_namespace = ${namespace}`] } });
-await must(['netns', 'add', peers]);
-const post = (path: string, body: unknown) => agent.request('POST', path, JSON.stringify(body), { 'Content-Type': 'application/json' });
-const vipTimes: number[] = [];
-const networkTimes: number[] = [];
-const referenceTool: number[] = [];
-try {
-  for (let cycle = 0; cycle < CYCLES; cycle += 1) {
-    for (const [index, name] of [[1, `bv${suffix}`], [2, `bm${suffix}`]] as const) {
-      await must(['link', 'add', name, 'address', mac(index), 'type', 'veth', 'peer', 'name', `${name}p`]);
-      await must(['link', 'set', `${name}p`, 'netns', peers, 'name', `p${index}-${cycle}`]);
-      await must(['-n', peers, 'link', 'set', `p${index}-${cycle}`, 'up']);
+for (const dir of ['/run/netns', '/usr/local/bin', '/etc/octavia', '/var/lib/octavia']) {
+  mkdirSync(dir, { recursive: true });
+  sh(`mount -t tmpfs tmpfs ${dir}`);
+}
+for (const helper of ['lvs-masquerade.sh', 'octavia-agent-lvs-masquerade']) {
+  writeFileSync(`/usr/local/bin/${helper}`, '#!/bin/sh\nexit 0\n');
+  chmodSync(`/usr/local/bin/${helper}`, 0o755);
+}
+sh('ip link set lo up');
+sh('ip netns add benchsim');
+
+/** Fresh "Nova ports" for one round. */
+function resetPorts(): void {
+  // The namespace stays, as on an amphora where it exists before the first plug; the ports go.
+  for (const name of ['eth1', 'eth2']) spawnSync('ip', ['-n', NS, 'link', 'del', name]);
+  for (const name of ['bvip', 'bmem']) spawnSync('ip', ['link', 'del', name]);
+  sh(`ip link add bvip type veth peer name s-bvip netns benchsim && ip link set bvip address ${VIP_MAC}`);
+  sh(`ip link add bmem type veth peer name s-bmem netns benchsim && ip link set bmem address ${MEMBER_MAC}`);
+  for (const path of ['/etc/octavia/interfaces', '/var/lib/octavia/plugged_interfaces']) rmSync(path, { recursive: true, force: true });
+}
+
+const vipBody = JSON.stringify({
+  subnet_cidr: '203.0.113.0/24', gateway: '203.0.113.1', mac_address: VIP_MAC, vrrp_ip: '203.0.113.4', mtu: 1450,
+  host_routes: [{ destination: '198.51.100.0/24', nexthop: '203.0.113.254' }], additional_vips: [], is_sriov: false,
+});
+const memberBody = JSON.stringify({
+  mac_address: MEMBER_MAC, mtu: 1500, is_sriov: false,
+  fixed_ips: [{ ip_address: '10.0.0.5', subnet_cidr: '10.0.0.0/24', gateway: '10.0.0.1', host_routes: [] }],
+});
+
+async function measure(name: string, command: [string, string[]], port: number, pki: DevPki, env: Record<string, string> = {}) {
+  const client = new Agent({ cert: pki.clientPem, key: pki.clientPem, ca: pki.caCertPem, keepAlive: false });
+  const call = (method: string, path: string, body?: string) =>
+    httpsCall({ port, agent: client, method, path, servername: AMPHORA_ID, ...(body ? { body, headers: { 'Content-Type': 'application/json' } } : {}) });
+  const child: ChildProcess = spawn(command[0], command[1], { stdio: 'ignore', env: { ...process.env, ...env } });
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
+      if ((await call('GET', '/').catch(() => undefined))?.status === 200) break;
+      await sleep(10);
     }
-    const [vip, vipMs] = await timeIt(() =>
-      post('/1.0/plug/vip/203.0.113.10', {
-        subnet_cidr: '203.0.113.0/24', gateway: '203.0.113.1', mac_address: mac(1), vrrp_ip: '203.0.113.4', mtu: 1450,
-        host_routes: [], additional_vips: [], is_sriov: false,
-      }),
-    );
-    if (vip.status !== 202) throw new Error(`plug_vip: ${vip.status} ${vip.text}`);
-    const [network, networkMs] = await timeIt(() =>
-      post('/1.0/plug/network', { mac_address: mac(2), fixed_ips: [{ ip_address: '10.0.0.5', subnet_cidr: '10.0.0.0/24', host_routes: [] }], mtu: 1500 }),
-    );
-    if (network.status !== 202) throw new Error(`plug_network: ${network.status} ${network.text}`);
-    vipTimes.push(vipMs);
-    networkTimes.push(networkMs);
-    // The reference's plug shells out to its interface tool once per plug.
-    const [tool, toolMs] = await timeIt(() =>
-      runCommand('ip', ['netns', 'exec', namespace, '/usr/bin/python3', '-c', 'import sys; from octavia.cmd import interface; sys.exit(interface.main())', '--config-file', agent.configFile, 'up', 'eth2']),
-    );
-    if (tool.exitCode === 0) referenceTool.push(toolMs);
-    await must(['netns', 'del', namespace]);
-    for (const name of ['eth1.json', 'eth2.json']) await rm(join(agent.directory, 'interfaces', name), { force: true });
-    await rm(join(agent.basePath, 'plugged_interfaces'), { force: true });
+    const vipMs: number[] = [];
+    const networkMs: number[] = [];
+    for (let round_ = 0; round_ < ROUNDS; round_++) {
+      resetPorts();
+      const [vip, vipTime] = await timeIt(() => call('POST', '/1.0/plug/vip/203.0.113.10', vipBody));
+      if (vip.status !== 202) return { name, error: `plug/vip answered ${vip.status}: ${vip.text.slice(0, 300)}` };
+      const [member, memberTime] = await timeIt(() => call('POST', '/1.0/plug/network', memberBody));
+      if (member.status !== 202) return { name, error: `plug/network answered ${member.status}: ${member.text.slice(0, 300)}` };
+      vipMs.push(vipTime);
+      networkMs.push(memberTime);
+    }
+    return { name, plugVipP50Ms: round(percentile(vipMs, 50)), plugNetworkP50Ms: round(percentile(networkMs, 50)), rounds: ROUNDS };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((done) => (child.exitCode !== null ? done(null) : child.once('exit', done)));
   }
-} finally {
-  await agent.destroy();
-  await runCommand('ip', ['netns', 'del', namespace]);
-  await runCommand('ip', ['netns', 'del', peers]);
 }
-const report = (label: string, samples: number[]) => `${label} p50 ${round(percentile(samples, 50), 1)} ms, max ${round(Math.max(...samples), 1)} ms`;
-console.log(report('plug_vip (this agent)', vipTimes));
-console.log(report('plug_network (this agent)', networkTimes));
-if (referenceTool.length > 0) {
-  console.log(report("reference's interface tool alone, one run per plug", referenceTool));
-  console.log(`ratio plug_network / reference tool alone: ${round(percentile(networkTimes, 50) / percentile(referenceTool, 50), 2)}`);
-} else {
-  console.log("reference's interface tool did not run here");
+
+async function prepare(directory: string, pki: DevPki, port: number): Promise<string> {
+  for (const folder of ['lib/certs', 'systemd']) await mkdir(join(directory, folder), { recursive: true });
+  const configFile = join(directory, 'agent.conf');
+  // Both sides use the reference's default interfaces folder: its amphora-interface reads no other (Q9).
+  await writeFile(configFile, renderConfig(directory, AMPHORA_ID, port, pki, {
+    DEFAULT: ['debug = false'],
+    health_manager: ['controller_ip_port_list ='],
+    amphora_agent: ['agent_server_network_dir = /etc/octavia/interfaces/', `network_namespace = ${NS}`, 'process_manager = direct'],
+  }));
+  return configFile;
 }
+
+const directory = await mkdtemp(join(tmpdir(), 'amphora-plug-bench-'));
+const pki = await writePki(join(directory, 'pki'), { serverNames: [AMPHORA_ID], serverAddresses: ['127.0.0.1'] });
+const ours = await measure('amphora-agent (this)', [AGENT_MAIN, ['--config-file', await prepare(join(directory, 'ours'), pki, 19511)]], 19511, pki, { PATH: `${dirname(NODE)}:${process.env.PATH ?? ''}` });
+const reference = existsSync('/usr/bin/amphora-agent')
+  ? await measure('reference (python3-octavia)', ['/usr/bin/python3', ['/usr/bin/amphora-agent', '--config-file', await prepare(join(directory, 'reference'), pki, 19512)]], 19512, pki)
+  : { name: 'reference (python3-octavia)', error: '/usr/bin/amphora-agent is not installed' };
+const report: Record<string, unknown> = { ours, reference };
+if ('plugVipP50Ms' in ours && 'plugVipP50Ms' in reference && ours.plugVipP50Ms !== undefined && reference.plugVipP50Ms !== undefined) {
+  report.ratios = { plugVip: round(ours.plugVipP50Ms / reference.plugVipP50Ms), plugNetwork: round(ours.plugNetworkP50Ms! / reference.plugNetworkP50Ms!) };
+}
+process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+rmSync(directory, { recursive: true, force: true });

@@ -24,7 +24,8 @@ export async function writeFileAtomic(
     const existing = await stat(path).catch(() => undefined);
     if (existing) mode = existing.mode & 0o7777;
   }
-  const temporary = join(directory, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  // A target name near the 255-byte limit must still leave room for the temporary's affixes.
+  const temporary = join(directory, `.${basename(path).slice(0, 200)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temporary, 'wx', mode);
   try {
     await handle.writeFile(data);

@@ -21,7 +21,8 @@ export function isSafeId(value: string): boolean {
  * Octavia produces (`<uuid>.pem`, `<sha1>.pem`) and refuse anything that could escape the
  * folder or confuse haproxy's crt-list parser.
  */
-const SAFE_CERT_FILENAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,250}$/;
+/** Up to 255 characters, a file name's limit, as the reference accepts. */
+const SAFE_CERT_FILENAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
 const REFERENCE_CERT_FILENAME = /(\w.)+pem/u;
 
 export function isSafeCertFilename(value: string): boolean {

@@ -43,3 +43,15 @@ test('a failed write leaves the old content and no temp file', async () => {
     await rm(directory, { recursive: true, force: true });
   }
 });
+
+test('a target name of 255 characters (the file-name limit) is written; its temporary fits too', async () => {
+  const directory = await mkdtemp(join(tmpdir(), 'atomic-'));
+  try {
+    const name = `${'c'.repeat(251)}.pem`;
+    await writeFileAtomic(join(directory, name), 'certificate');
+    assert.equal(await readFile(join(directory, name), 'utf8'), 'certificate');
+    assert.deepEqual(await readdir(directory), [name]);
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+});
