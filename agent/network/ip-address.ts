@@ -22,6 +22,7 @@ function formatIpv4(value: bigint): string {
 }
 
 export function ipFamily(address: string): 4 | 6 | undefined {
+  if (address.includes('%')) return undefined; // a zone id names an interface, not an address to plug
   const family = isIP(address);
   return family === 4 || family === 6 ? family : undefined;
 }

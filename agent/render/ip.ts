@@ -7,6 +7,8 @@ import { isIP } from 'node:net';
  */
 
 export function ipFamily(address: string): 4 | 6 | 0 {
+  // A zone (`fe80::1%eth0`) names an interface of one host: never a load balancer address.
+  if (address.includes('%')) return 0;
   const family = isIP(address);
   return family === 4 || family === 6 ? family : 0;
 }

@@ -192,3 +192,16 @@ test('expected codes expand in ascending order', () => {
   assert.deepEqual(expandExpectedCodes('200-204'), [200, 201, 202, 203, 204]);
   assert.deepEqual(expandExpectedCodes('202, 200,201'), [200, 201, 202]);
 });
+
+test('an IPv6 zone in an address or a CIDR is a field error, never an exception', () => {
+  const zoned = fixtureB() as Json;
+  const lb = zoned.loadbalancer as { vip: { ip_address: string; subnet: { cidr: string } } };
+  lb.vip.ip_address = 'fe80::2%lo';
+  lb.vip.subnet.cidr = 'fe80::%lo/64';
+  const errors = errorsOf(zoned);
+  assert.ok(errors.some((error) => error.path === 'loadbalancer.vip.ip_address'), JSON.stringify(errors));
+  assert.ok(errors.some((error) => error.path === 'loadbalancer.vip.subnet.cidr'), JSON.stringify(errors));
+  const member = fixtureB();
+  poolOf(member).members[0].address = 'fe80::5%eth0';
+  assertRefused(member, 'loadbalancer.pools[0].members[0].address');
+});
