@@ -55,8 +55,14 @@ export function verifySigned(datagram: Buffer, key: string): Buffer | undefined 
   return undefined;
 }
 
+/**
+ * The largest message accepted after decompression: a real heartbeat of ten thousand members
+ * is about 1 MB, while a 64 KB datagram can hold a thousandfold compression bomb.
+ */
+export const MAX_INFLATED_BYTES = 8 * 1024 * 1024;
+
 export function inflatePayload(payload: Uint8Array): string {
-  return inflateSync(payload).toString('utf8');
+  return inflateSync(payload, { maxOutputLength: MAX_INFLATED_BYTES }).toString('utf8');
 }
 
 const derivedKeys = new Map<string, Buffer>();

@@ -2,7 +2,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { decryptDatagram, inflatePayload, isEncryptedDatagram, verifySigned } from './envelope.ts';
+import { decryptDatagram, inflatePayload, isEncryptedDatagram, MAX_INFLATED_BYTES, verifySigned } from './envelope.ts';
 
 const USAGE = `usage: amphora-agent heartbeat-listen --port P (--key K | --key-file F) [options]
 
@@ -154,12 +154,19 @@ export function describeDatagram(
     let json: string;
     try {
       json = inflatePayload(payload);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return refuse(`authentic, but it inflates beyond ${MAX_INFLATED_BYTES} bytes`);
+      return refuse('authentic, but the payload is not zlib-compressed JSON');
+    }
+    try {
       JSON.parse(json);
     } catch {
       return refuse('authentic, but the payload is not zlib-compressed JSON');
     }
+    // Line breaks in valid JSON are whitespace between tokens: one datagram stays one line.
+    const oneLine = json.replace(/[\r\n]+/gu, ' ');
     const form = encrypted ? 'encrypted' : 'signed';
-    return { valid: true, text: `${head}, "form": "${form}", "key": ${index + 1}, "message": ${json}}` };
+    return { valid: true, text: `${head}, "form": "${form}", "key": ${index + 1}, "message": ${oneLine}}` };
   }
   return refuse(encrypted ? 'cannot decrypt with the given key(s)' : 'signature does not match the given key(s)');
 }

@@ -243,3 +243,25 @@ test('heartbeat-listen refuses a wrong key and, with --encrypted, plain signed d
   assert.equal((JSON.parse(ok.text) as { key: number }).key, 2);
   assert.equal(await runHeartbeatListen(['--port', 'x', '--key', 'k'], { stdout: new Writable({ write: (_c, _e, d) => d() }), stderr: new Writable({ write: (_c, _e, d) => d() }) }), 2);
 });
+
+test('heartbeat-listen: an authentic compression bomb is refused with bounded memory; newlines never split a line', async () => {
+  const { describeDatagram } = await import('../../agent/heartbeat/listen-command.ts');
+  const remote = { address: '127.0.0.1', port: 1 };
+  const key = 'listen-key';
+  // 48 MB of JSON in a datagram that fits UDP.
+  const bomb = deflate(Buffer.from(`{"id": "${'x'.repeat(48 * 1024 * 1024)}"}`), { level: 9 });
+  assert.ok(bomb.length < 65_000, `bomb is ${bomb.length} bytes`);
+  const before = process.memoryUsage().rss;
+  const refused = describeDatagram(signPayload(Buffer.from(bomb), key), remote, { keys: [key], encryptedOnly: false });
+  assert.equal(refused.valid, false);
+  assert.match(refused.text, /inflates beyond/u);
+  assert.ok(process.memoryUsage().rss - before < 40 * 1024 * 1024, 'decompression stopped at its bound');
+  // A signed payload whose JSON carries line breaks between tokens: still one line.
+  const forged = `{"id": "amp",\n"seq": 1}\n{"from": "forged"}`;
+  const split = describeDatagram(signPayload(Buffer.from(deflate(Buffer.from(forged))), key), remote, { keys: [key], encryptedOnly: false });
+  assert.equal(split.valid, false, 'two JSON values are not one message');
+  const multiline = describeDatagram(signPayload(Buffer.from(deflate(Buffer.from('{"id": "amp",\n"seq": 1}'))), key), remote, { keys: [key], encryptedOnly: false });
+  assert.equal(multiline.valid, true);
+  assert.ok(!multiline.text.includes('\n'));
+  assert.equal((JSON.parse(multiline.text) as { message: { seq: number } }).message.seq, 1);
+});
