@@ -245,3 +245,22 @@ test('without the bundled check script the first upload is the reference\'s 409'
     await bare.cleanup();
   }
 });
+
+test('key material never comes back from a refused upload: include refused, quoted key lines redacted', async () => {
+  const listenerId = randomUUID();
+  const keyLine = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj';
+  const secretFile = join(setup.context.paths.basePath, 'secret.pem');
+  await writeFile(secretFile, `-----BEGIN PRIVATE KEY-----\n${keyLine}\n-----END PRIVATE KEY-----\n`);
+  for (const text of [`include ${secretFile}\n`, `virtual_server group g {\n    ${keyLine} 1\n}\n`]) {
+    await assert.rejects(lvs.upload(listenerId, body(text)), (error: unknown) => {
+      assert.ok(error instanceof ApiError);
+      assert.equal(error.status, 400);
+      const details = (error.body as { details: string }).details;
+      assert.ok(!details.includes(keyLine), details);
+      assert.ok(!details.includes('BEGIN PRIVATE KEY'), details);
+      assert.match(details, /include directives are not accepted|\[redacted\]/u);
+      return true;
+    });
+  }
+  await assert.rejects(readFile(lvsConfigPath(setup.context.paths, listenerId)));
+});
