@@ -101,3 +101,32 @@ export function bindAddresses(text: string): string[] {
   }
   return addresses;
 }
+
+export interface BindEndpoint {
+  /** Compressed address; '' for a wildcard (`:80`, `*:80`, `0.0.0.0`, `::`). */
+  address: string;
+  port: string;
+}
+
+/** Every `address:port` a config's `bind` lines listen on (sockets and `fd@` excluded). */
+export function bindEndpoints(text: string): BindEndpoint[] {
+  const endpoints: BindEndpoint[] = [];
+  for (const line of text.split('\n')) {
+    const fields = line.trim().split(/\s+/u);
+    if (fields[0] !== 'bind' || !fields[1]) continue;
+    for (const item of fields[1].split(',')) {
+      const spec = item.replace(/^(ipv4|ipv6|tcp|tcp4|tcp6)@/u, '');
+      if (spec === '' || spec.startsWith('/') || /^[a-z0-9]+@/u.test(spec)) continue;
+      const cut = spec.lastIndexOf(':');
+      if (cut < 0) continue;
+      const host = spec.slice(0, cut).replace(/^\[(.*)\]$/u, '$1');
+      const address = host === '' || host === '*' || host === '0.0.0.0' || host === '::' ? '' : compressAddress(host);
+      endpoints.push({ address, port: spec.slice(cut + 1) });
+    }
+  }
+  return endpoints;
+}
+
+function compressAddress(host: string): string {
+  return host.includes(':') ? new URL(`http://[${host}]/`).hostname.slice(1, -1) : host;
+}

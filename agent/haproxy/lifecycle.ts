@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../util/atomic-file.ts';
 import { isSafeId } from '../util/identifiers.ts';
 import { isPidFileAlive } from '../util/process-state.ts';
 import { HaproxyConfigStore } from './config-store.ts';
-import { bindAddresses, parseHaproxyConfig } from './config-text.ts';
+import { bindAddresses, bindEndpoints, parseHaproxyConfig } from './config-text.ts';
 import { listLoadBalancers, listLvsListeners, loadBalancerExists, lvsConfigPath, lvsPidPath } from './layout.ts';
 import { haproxyPeerName } from './peer-name.ts';
 import { jsonReply, type Reply } from '../api/reply.ts';
@@ -120,6 +120,7 @@ export class HaproxyService {
     const body = await readBody();
     const md5 = md5Hex(body);
     return this.#lock(lbId, async () => {
+      await this.#refuseTakenEndpoints(lbId, body);
       const outcome = await this.store.install(lbId, peerName, body);
       if (!outcome.valid) {
         this.#context.logger.warn({ lbId, output: outcome.output }, 'haproxy configuration rejected');
@@ -147,6 +148,7 @@ export class HaproxyService {
     return this.#lock(lbId, async () => {
       const previous = await this.store.read(lbId);
       const wasRunning = previous !== undefined && (await this.processes.isRunning(lbId));
+      await this.#refuseTakenEndpoints(lbId, body);
       await steps.beforeInstall?.();
       const outcome = await this.store.install(lbId, peerName, body);
       if (!outcome.valid) throw appError(400, 'Invalid request', outcome.output);
@@ -163,6 +165,29 @@ export class HaproxyService {
       }
       return jsonReply(202, { message: 'OK' }, md5);
     });
+  }
+
+  /**
+   * haproxy binds with SO_REUSEPORT, so a second load balancer on another's VIP and port would
+   * silently take half its connections: refused, naming the owner. Loopback stays shared
+   * (every PROMETHEUS listener of Octavia binds 127.0.0.1:9101).
+   */
+  async #refuseTakenEndpoints(lbId: string, body: Uint8Array): Promise<void> {
+    const wanted = bindEndpoints(Buffer.from(body).toString('latin1')).filter((endpoint) => !isLoopback(endpoint.address));
+    if (wanted.length === 0) return;
+    for (const other of await listLoadBalancers(this.#context.paths)) {
+      if (other === lbId) continue;
+      const text = await readFile(this.#context.paths.haproxyConfig(other), 'latin1').catch(() => '');
+      for (const taken of bindEndpoints(text)) {
+        const clash = wanted.find(
+          (endpoint) => endpoint.port === taken.port && (endpoint.address === taken.address || endpoint.address === '' || taken.address === ''),
+        );
+        if (clash && !isLoopback(taken.address)) {
+          const shown = clash.address.includes(':') ? `[${clash.address}]` : clash.address || '*';
+          throw appError(409, 'Listener address already in use', `${shown}:${clash.port} is already served by load balancer ${other}`);
+        }
+      }
+    }
   }
 
   /** Puts the previous config back after a failed applyConfig; best effort, logged. */
@@ -348,4 +373,8 @@ export class HaproxyService {
 /** The haproxy service main.ts wires in: `start()` after the API listens, `shutdown()` on exit. */
 export function createHaproxyService(context: AgentContext, options: HaproxyServiceOptions = {}): HaproxyService {
   return new HaproxyService(context, options);
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.');
 }

@@ -175,3 +175,25 @@ test('listener certificates: MD5 over the stored bytes both ways (CRLF and binar
   const reference = await agent.request('GET', `/1.0/loadbalancer/${lbId}/certificates/test.pem`);
   assert.deepEqual(reference.json(), { message: 'Certificate Not Found', details: 'No certificate with filename: test.pem' });
 });
+
+test('a second load balancer on a VIP and port another one serves is refused with a 409 naming it', { timeout: 60_000 }, async () => {
+  const [first, second] = [`clash-a-${randomUUID().slice(0, 8)}`, `clash-b-${randomUUID().slice(0, 8)}`];
+  const configFor = (lbId: string, binds: string[]) =>
+    testHaproxyConfig({ basePath: agent.basePath, lbId, listenerId: 'l', port: 1, memberPorts: [1] }).replace(
+      '    bind 127.0.0.1:1',
+      binds.map((bind) => `    bind ${bind}`).join('\n'),
+    );
+  const upload = (lbId: string, binds: string[]) => agent.request('PUT', `/1.0/loadbalancer/${agent.amphoraId}/${lbId}/haproxy`, configFor(lbId, binds));
+  created.push(first, second);
+  assert.equal((await upload(first, ['192.0.2.10:8080', '2001:db8::10:8080', '127.0.0.1:9101'])).status, 202);
+  for (const binds of [['192.0.2.10:8080'], ['*:8080'], ['2001:0db8:0000::10:8080'], ['[2001:db8::10]:8080']]) {
+    const answer = await upload(second, binds);
+    assert.equal(answer.status, 409, `${binds}: ${answer.text}`);
+    assert.equal((answer.json() as { message: string }).message, 'Listener address already in use');
+    assert.match((answer.json() as { details: string }).details, new RegExp(`served by load balancer ${first}`, 'u'));
+  }
+  await assert.rejects(readFile(join(agent.basePath, second, 'haproxy.cfg')));
+  // Another port, or loopback (every PROMETHEUS listener binds 127.0.0.1:9101), is fine; so is the owner again.
+  assert.equal((await upload(second, ['192.0.2.10:8081', '127.0.0.1:9101'])).status, 202);
+  assert.equal((await upload(first, ['192.0.2.10:8080'])).status, 202);
+});
