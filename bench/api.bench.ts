@@ -8,14 +8,15 @@
  * Memory is measured as on an amphora, where nothing else maps the agent's runtime: the agent
  * runs on a private copy of the pinned Node binary (with the flags of its executable's
  * launcher), so neither this process nor any other Node on the machine shares its pages and
- * halves its PSS. The report says how many other processes mapped the agent's binary.
+ * halves its PSS; the reference runs on a private copy of its interpreter for the same reason.
+ * The report says how many other processes mapped each agent's binary.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, copyFile, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writePki, type DevPki } from '../agent/certs/dev-pki.ts';
 import { AGENT_MAIN, NODE, httpsCall, renderConfig } from '../test/helpers/agent-harness.ts';
@@ -128,7 +129,11 @@ try {
   const results = [await measure({ name: 'amphora-agent (this)', command: [runtime, [...launcherFlags(AGENT_MAIN), AGENT_MAIN, '--config-file', oursConfig]], env: { PATH: `${dirname(NODE)}:${process.env.PATH ?? ''}` }, port: 19501 }, pki)];
   if (existsSync('/usr/bin/amphora-agent')) {
     const referenceConfig = await prepare(join(directory, 'reference'), pki, 19502);
-    results.push(await measure({ name: 'reference (python3-octavia)', command: ['/usr/bin/python3', ['/usr/bin/amphora-agent', '--config-file', referenceConfig]], port: 19502 }, pki));
+    // The same for the reference: its own interpreter file, shared only by its own processes.
+    const python = join(directory, 'python3');
+    await copyFile(realpathSync('/usr/bin/python3'), python);
+    await chmod(python, 0o755);
+    results.push(await measure({ name: 'reference (python3-octavia)', command: [python, ['/usr/bin/amphora-agent', '--config-file', referenceConfig]], port: 19502 }, pki));
   }
   const [ours, reference] = results;
   const lines = [
