@@ -1,7 +1,7 @@
 import { defaultConfigSources, readSources, buildConfig, type ConfigSources } from './config/load.ts';
 import { LiveConfig } from './config/live-config.ts';
 import { pathsFor } from './config/paths.ts';
-import { prepareDevMode, type DevSetup } from './config/dev-mode.ts';
+import type { DevSetup } from './config/dev-mode.ts';
 import { checkStartable } from './startup-checks.ts';
 import { createApp } from './api/app.ts';
 import { startApiServer, type ApiServer } from './api/server.ts';
@@ -43,6 +43,8 @@ async function resolveSources(options: StartOptions): Promise<{ sources: ConfigS
   if (defaults.files.length > 0) {
     return { sources: { files: defaults.files, directories: options.configDirs.length > 0 ? options.configDirs : defaults.directories } };
   }
+  // Development mode only: it generates a PKI with node-forge, which production never loads.
+  const { prepareDevMode } = await import('./config/dev-mode.ts');
   const dev = await prepareDevMode(options.stateDir);
   return { sources: { files: [dev.configFile], directories: options.configDirs }, dev };
 }

@@ -1,4 +1,4 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 
 /** Shared measuring tools for the benchmarks. */
 
@@ -51,4 +51,17 @@ export async function timeIt<T>(work: () => Promise<T>): Promise<[T, number]> {
   const start = process.hrtime.bigint();
   const value = await work();
   return [value, Number(process.hrtime.bigint() - start) / 1e6];
+}
+
+/** How many processes outside `root`'s tree map the same executable file (they share its pages). */
+export async function otherMappers(root: number): Promise<number> {
+  const exe = await stat(`/proc/${root}/exe`);
+  const own = new Set(await processTree(root));
+  let count = 0;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/u.test(entry) || own.has(Number(entry))) continue;
+    const other = await stat(`/proc/${entry}/exe`).catch(() => undefined);
+    if (other && other.dev === exe.dev && other.ino === exe.ino) count++;
+  }
+  return count;
 }

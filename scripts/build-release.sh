@@ -20,7 +20,7 @@ git rev-parse HEAD > "$root/GITREF" 2>/dev/null || true
 (cd "$root" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
 # The `node` package links its runtime in a preinstall step, which --ignore-scripts skipped.
 (cd "$root/node_modules/node" && node installArchSpecificPackage >/dev/null)
-ln -sfn ../node/bin/node "$root/node_modules/.bin/node" # the agent's shebang finds it on PATH
+ln -sfn ../node/bin/node "$root/node_modules/.bin/node" # npm scripts and tools find it on PATH; the bins exec it themselves
 
 mkdir -p "$output"
 tarball="$output/amphora-agent-$version.tar.gz"

@@ -1,5 +1,4 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import type forge from 'node-forge';
 
 /** A server certificate file split into its parts: leaf, chain, private key. */
 export interface PemBundle {
@@ -32,42 +31,22 @@ export function splitPemBundle(text: string): PemBundle {
 }
 
 /**
- * Splits the bundle and proves that its key belongs to its first certificate. node-forge is
- * loaded on first use: only uploads need it, and it would otherwise sit in memory for nothing.
+ * Splits the bundle and proves that its key belongs to its first certificate, with Node's own
+ * X.509 parser (any key type); node-forge is left to the development PKI, so production never
+ * loads it.
  */
 export async function parsePemBundle(text: string): Promise<PemBundle> {
   const bundle = splitPemBundle(text);
-  const { default: forgeModule } = await import('node-forge');
-  assertKeyMatches(forgeModule, bundle.certificate, bundle.privateKey);
+  assertKeyMatches(bundle.certificate, bundle.privateKey);
   return bundle;
 }
 
-function assertKeyMatches(forge: typeof import('node-forge'), certificatePem: string, keyPem: string): void {
-  let certificate: forge.pki.Certificate;
-  try {
-    certificate = forge.pki.certificateFromPem(certificatePem);
-  } catch (error) {
-    // forge reads RSA certificates only; other key types are checked by Node's parser.
-    return assertKeyMatchesWithNode(certificatePem, keyPem, error);
-  }
-  let key: forge.pki.rsa.PrivateKey;
-  try {
-    key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
-  } catch (error) {
-    throw new PemBundleError(`the private key cannot be parsed: ${(error as Error).message}`);
-  }
-  const publicKey = certificate.publicKey as forge.pki.rsa.PublicKey;
-  if (!publicKey.n || !key.n || publicKey.n.compareTo(key.n) !== 0 || publicKey.e.compareTo(key.e) !== 0) {
-    throw new PemBundleError('the private key does not match the certificate');
-  }
-}
-
-function assertKeyMatchesWithNode(certificatePem: string, keyPem: string, forgeError: unknown): void {
+function assertKeyMatches(certificatePem: string, keyPem: string): void {
   let certificate: X509Certificate;
   try {
     certificate = new X509Certificate(certificatePem);
-  } catch {
-    throw new PemBundleError(`the certificate cannot be parsed: ${(forgeError as Error).message}`);
+  } catch (error) {
+    throw new PemBundleError(`the certificate cannot be parsed: ${(error as Error).message}`);
   }
   let matches: boolean;
   try {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Handlebars from 'handlebars';
+import type Handlebars from 'handlebars';
+import { handlebars } from '../render/handlebars-loader.ts';
 import { templatesDir } from '../util/project-root.ts';
 
 /**
@@ -10,7 +11,7 @@ import { templatesDir } from '../util/project-root.ts';
  */
 function load(name: string): Handlebars.TemplateDelegate {
   const source = readFileSync(join(templatesDir(), 'systemd', name), 'utf8');
-  return Handlebars.compile(source, { noEscape: true, strict: true });
+  return handlebars().compile(source, { noEscape: true, strict: true });
 }
 
 let haproxyTemplate: Handlebars.TemplateDelegate | undefined;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Handlebars from 'handlebars';
+import type Handlebars from 'handlebars';
+import { handlebars } from './handlebars-loader.ts';
 import { templatesDir } from '../util/project-root.ts';
 
 /**
@@ -69,7 +70,7 @@ function keepalivedLine(value: unknown): string {
 }
 
 function createEngine(): typeof Handlebars {
-  const engine = Handlebars.create();
+  const engine = handlebars().create();
   // A value already shaped by the view model (validated tokens, composed option strings).
   engine.registerHelper('haproxy', (value: unknown) => guard(value, 'haproxy'));
   // A free-form value that must stay one literal haproxy word.
@@ -78,10 +79,17 @@ function createEngine(): typeof Handlebars {
   engine.registerHelper('keepalived-quoted', (value: unknown) => keepalivedQuoted(value));
   // A line composed by the view model from validated tokens (routes, rules).
   engine.registerHelper('keepalived-line', (value: unknown) => keepalivedLine(value));
+  for (const [name, file] of partials) engine.registerPartial(name, readFileSync(templatePath(file), 'utf8'));
   return engine;
 }
 
-const engine = createEngine();
+/** Partials by name and file, registered when the engine is first needed. */
+const partials = new Map<string, string>();
+let engineInstance: typeof Handlebars | undefined;
+function engine(): typeof Handlebars {
+  engineInstance ??= createEngine();
+  return engineInstance;
+}
 const cache = new Map<string, Handlebars.TemplateDelegate>();
 
 export function templatePath(name: string): string {
@@ -92,7 +100,7 @@ function compiled(name: string): Handlebars.TemplateDelegate {
   let template = cache.get(name);
   if (!template) {
     const source = readFileSync(templatePath(name), 'utf8');
-    template = engine.compile(source, { noEscape: true, strict: true });
+    template = engine().compile(source, { noEscape: true, strict: true });
     cache.set(name, template);
   }
   return template;
@@ -100,7 +108,9 @@ function compiled(name: string): Handlebars.TemplateDelegate {
 
 /** Registers a partial (by file) once, under the given name. */
 export function registerPartial(name: string, file: string): void {
-  if (!engine.partials[name]) engine.registerPartial(name, readFileSync(templatePath(file), 'utf8'));
+  if (partials.has(name)) return;
+  partials.set(name, file);
+  engineInstance?.registerPartial(name, readFileSync(templatePath(file), 'utf8'));
 }
 
 /** Renders a template and checks the finished text once more. */
