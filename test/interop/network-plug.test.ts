@@ -23,11 +23,24 @@ async function must(file: string, args: string[]): Promise<string> {
   return result.output;
 }
 
+/**
+ * Interface indexes below 256 that no link uses: the pyroute2 of Debian's reference tool packs
+ * an index into one byte and fails on a machine that has already created hundreds of links.
+ */
+async function freeIndexes(count: number): Promise<number[]> {
+  const used = new Set((JSON.parse(await must('ip', ['-j', 'link', 'show'])) as { ifindex: number }[]).map((link) => link.ifindex));
+  const free: number[] = [];
+  for (let index = 250; index > 10 && free.length < count; index -= 1) if (!used.has(index)) free.push(index);
+  return free;
+}
+
 before(async () => {
   amphora = `t-ampx-${lab.suffix}`;
   const tenant = await lab.addNamespace('tnt');
+  const indexes = await freeIndexes(4);
   for (const [index, name] of [[1, `xv${lab.suffix}`], [2, `xm${lab.suffix}`]] as const) {
-    await must('ip', ['link', 'add', name, 'address', labMac(lab.suffix, index), 'type', 'veth', 'peer', 'name', `${name}p`]);
+    const [own, peer] = [indexes[(index - 1) * 2]!, indexes[(index - 1) * 2 + 1]!];
+    await must('ip', ['link', 'add', name, 'index', String(own), 'address', labMac(lab.suffix, index), 'type', 'veth', 'peer', 'name', `${name}p`, 'index', String(peer)]);
     rootLinks.push(name);
     await must('ip', ['link', 'set', `${name}p`, 'netns', tenant, 'name', `p${index}`]);
     await must('ip', ['-n', tenant, 'link', 'set', `p${index}`, 'up']);
