@@ -238,6 +238,9 @@ class HaproxyView {
       hsts,
       binds,
       mode,
+      // Octavia enforces allowed_cidrs with security groups outside the amphora; without a control
+      // plane nothing else would, so haproxy refuses other sources at accept.
+      allowedSources: listener.allowed_cidrs.length > 0 ? listener.allowed_cidrs.join(' ') : null,
       policies: listener.l7policies
         .filter((p) => live(p))
         .map((p) => this.policy(p, listener, pools))

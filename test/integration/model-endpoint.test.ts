@@ -79,6 +79,37 @@ test('PUT model renders, starts haproxy and serves traffic; GET returns the mode
   assert.match(cfg.text, new RegExp(`^backend ${poolId}:`, 'm'));
 });
 
+test('allowed_cidrs is enforced: a client outside the list is refused at accept, one inside is served', { timeout: 60_000 }, async () => {
+  const restricted = randomUUID();
+  const port = await freePort();
+  const poolId = randomUUID();
+  const modelWith = (cidrs: string[]) => ({
+    loadbalancer: {
+      id: restricted,
+      vip: { ip_address: '127.0.0.1' },
+      listeners: [{ id: randomUUID(), protocol: 'HTTP', protocol_port: port, default_pool_id: poolId, allowed_cidrs: cidrs }],
+      pools: [{ id: poolId, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN', members: [{ id: randomUUID(), address: '127.0.0.1', protocol_port: backendPort }] }],
+    },
+  });
+  const put = (cidrs: string[]) => agent.request('PUT', `/1.0/loadbalancer/${agent.amphoraId}/${restricted}/model`, JSON.stringify(modelWith(cidrs)));
+  try {
+    assert.equal((await put(['10.0.0.0/8'])).status, 202);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 5; i++) outcomes.push(await get(port).catch((error: NodeJS.ErrnoException) => error.code ?? 'error'));
+    // Reset by haproxy, not refused by the kernel: the listener is up and rejects this source.
+    assert.deepEqual(new Set(outcomes), new Set(['ECONNRESET']), `outcomes: ${outcomes}`);
+    assert.equal((await put(['10.0.0.0/8', '127.0.0.0/8'])).status, 202);
+    let answer = '';
+    for (let i = 0; i < 50 && answer !== 'you hit: model-backend'; i++) {
+      answer = await get(port).catch(() => '');
+      if (answer !== 'you hit: model-backend') await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(answer, 'you hit: model-backend');
+  } finally {
+    await agent.request('DELETE', `/1.0/listeners/${restricted}`);
+  }
+});
+
 test('an invalid model is refused with the field path and the running config is kept', { timeout: 30_000 }, async () => {
   const bad = { loadbalancer: { id: lbId, vip: { ip_address: '127.0.0.1' }, listeners: [{ id: 'l1', protocol: 'HTTP', protocol_port: 70000 }] } };
   const put = await agent.request('PUT', `/1.0/loadbalancer/${agent.amphoraId}/${lbId}/model`, JSON.stringify(bad));
