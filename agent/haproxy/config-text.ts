@@ -1,3 +1,4 @@
+import { formatIpv6, ipFamily, ipToBigInt } from '../render/ip.ts';
 import type { HaproxyVersion } from './version.ts';
 
 /**
@@ -120,13 +121,13 @@ export function bindEndpoints(text: string): BindEndpoint[] {
       const cut = spec.lastIndexOf(':');
       if (cut < 0) continue;
       const host = spec.slice(0, cut).replace(/^\[(.*)\]$/u, '$1');
-      const address = host === '' || host === '*' || host === '0.0.0.0' || host === '::' ? '' : compressAddress(host);
+      const address = host === '' || host === '*' || host === '0.0.0.0' || host === '::' ? '' : compressedAddress(host);
       endpoints.push({ address, port: spec.slice(cut + 1) });
     }
   }
   return endpoints;
 }
 
-function compressAddress(host: string): string {
-  return host.includes(':') ? new URL(`http://[${host}]/`).hostname.slice(1, -1) : host;
+function compressedAddress(host: string): string {
+  return ipFamily(host) === 6 ? formatIpv6(ipToBigInt(host)) : host;
 }

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { formatIpv6, ipToBigInt } from '../render/ip.ts';
+import { formatIpv4, formatIpv6, ipToBigInt } from '../render/ip.ts';
 
 /**
  * Address arithmetic for interface files: the reference writes VIP-derived IPv6 addresses
@@ -15,10 +15,6 @@ export interface ParsedCidr {
 
 function bits(family: 4 | 6): number {
   return family === 4 ? 32 : 128;
-}
-
-function formatIpv4(value: bigint): string {
-  return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join('.');
 }
 
 export function ipFamily(address: string): 4 | 6 | undefined {

@@ -63,7 +63,7 @@ export function formatIpv6(value: bigint): string {
   return `${head}::${tail}`;
 }
 
-function formatIpv4(value: bigint): string {
+export function formatIpv4(value: bigint): string {
   return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join('.');
 }
 
