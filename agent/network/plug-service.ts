@@ -132,8 +132,7 @@ export class PlugService {
       this.#logRouteWarnings(file.name, await bringUp(file, this.#target()));
     } catch (error) {
       // Back to the description that was in force, re-applied as far as it goes.
-      if (previous === undefined) await unlink(path).catch(() => undefined);
-      else await writeFileAtomic(path, previous, { mode: 0o644 });
+      await restoreFile(path, previous);
       if (previous !== undefined) await bringUp(parseInterfaceFile(previous, path), this.#target()).catch(() => undefined);
       throw appError(500, request.vipNet ? 'Error plugging vip' : 'Error plugging network', errorText(error));
     }
@@ -160,8 +159,7 @@ export class PlugService {
         await ip(namespace, ['link', 'set', 'dev', file.name, 'netns', String(process.pid), 'name', link]);
       }
       if (recorded) await forgetPlugged(this.#context.paths.pluggedInterfaces, mac).catch(() => undefined);
-      if (previous === undefined) await unlink(path).catch(() => undefined);
-      else await writeFileAtomic(path, previous, { mode: 0o644 });
+      await restoreFile(path, previous);
       this.#context.logger.error({ mac, name: file.name, err: errorText(error) }, 'plug failed; undone');
       throw appError(500, failure, errorText(error));
     }
@@ -280,6 +278,12 @@ export async function applyAll(
     }
   }
   return errors;
+}
+
+/** An interface file back as it was before a failed plug: its old text, or no file. */
+async function restoreFile(path: string, previous: string | undefined): Promise<void> {
+  if (previous === undefined) await unlink(path).catch(() => undefined);
+  else await writeFileAtomic(path, previous, { mode: 0o644 });
 }
 
 function errorText(error: unknown): string {
