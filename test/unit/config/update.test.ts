@@ -1,15 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { capturingLogger } from '../../helpers/capturing-logger.ts';
 import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { buildConfig, readSources, type ConfigSources } from '../../../agent/config/load.ts';
 import { LiveConfig } from '../../../agent/config/live-config.ts';
 import { ConfigRefusal, updateAgentConfigFile } from '../../../agent/config/update.ts';
 import { writePki } from '../../../agent/certs/dev-pki.ts';
 import { checkStartable } from '../../../agent/startup-checks.ts';
-import { createLogger } from '../../../agent/util/logger.ts';
 
 async function setup() {
   const directory = await mkdtemp(join(tmpdir(), 'config-update-'));
@@ -25,16 +24,7 @@ async function setup() {
   );
   const sources: ConfigSources = { files: [controllerFile], directories: [overrideDir] };
   const live = new LiveConfig(buildConfig(readSources(sources)), sources);
-  const lines: string[] = [];
-  const logger = createLogger({
-    debug: true,
-    destination: new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    }),
-  });
+  const { logger, lines } = capturingLogger();
   return { directory, controllerFile, overrideDir, live, logger, lines, pki };
 }
 

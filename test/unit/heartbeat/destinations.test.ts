@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { capturingLogger } from '../../helpers/capturing-logger.ts';
 import { DestinationRing, splitHostPort, systemResolver } from '../../../agent/heartbeat/destinations.ts';
-import { Writable } from 'node:stream';
-import { createLogger, silentLogger } from '../../../agent/util/logger.ts';
+import { silentLogger } from '../../../agent/util/logger.ts';
 
 test('splits host and port as the reference does', () => {
   assert.deepEqual(splitHostPort('192.0.2.20:5555'), { host: '192.0.2.20', port: 5555 });
@@ -74,16 +74,7 @@ test('many names that never resolve do not hold the heartbeat; a new list replac
 });
 
 test('a name that keeps failing is logged once, not on every heartbeat, and its recovery once', async () => {
-  const lines: string[] = [];
-  const logger = createLogger({
-    debug: true,
-    destination: new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    }),
-  });
+  const { logger, lines } = capturingLogger();
   let failing = true;
   const resolver = async () => {
     if (failing) throw new Error('ENOTFOUND');
