@@ -66,6 +66,11 @@ export const VIP_TABLE = 1;
 
 const TOP_LEVEL_KEYS = new Set(['name', 'if_type', 'addresses', 'routes', 'rules', 'scripts', 'is_sriov', 'mtu']);
 
+/** A Linux interface name: it reaches `ip` command lines and dhclient file paths. */
+export function isInterfaceName(name: string): boolean {
+  return /^[A-Za-z0-9_.-]{1,15}$/u.test(name) && name !== '.' && name !== '..';
+}
+
 export function isStaticAddress(entry: AddressEntry): entry is StaticAddress {
   return typeof (entry as StaticAddress).address === 'string';
 }
@@ -117,7 +122,7 @@ export function parseInterfaceFile(text: string, source: string): InterfaceFile 
   for (const key of Object.keys(object)) {
     if (!TOP_LEVEL_KEYS.has(key)) throw new InterfaceFileError(`${source}: unknown key ${JSON.stringify(key)}`);
   }
-  if (typeof object.name !== 'string' || object.name === '') throw new InterfaceFileError(`${source}: missing name`);
+  if (typeof object.name !== 'string' || !isInterfaceName(object.name)) throw new InterfaceFileError(`${source}: missing or invalid name`);
   if (object.if_type !== undefined && object.if_type !== 'lo' && object.if_type !== 'vip' && object.if_type !== 'backend') {
     throw new InterfaceFileError(`${source}: if_type must be lo, vip or backend`);
   }

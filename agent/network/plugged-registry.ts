@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../util/atomic-file.ts';
+import { isInterfaceName } from './interface-file.ts';
+import { isMacAddress } from './ip-address.ts';
 
 /**
- * The plugged-interfaces registry: `<mac> <name>` per line, the MACs of every port moved into the
+ * The plugged-interfaces registry (lines that are not a MAC and an interface name are ignored): `<mac> <name>` per line, the MACs of every port moved into the
  * namespace and the names they got, read at boot to move them back in after a reboot.
  */
 export interface PluggedEntry {
@@ -15,7 +17,7 @@ export async function readRegistry(path: string): Promise<PluggedEntry[]> {
   return text
     .split('\n')
     .map((line) => line.trim().split(/\s+/u))
-    .filter((fields): fields is [string, string] => fields.length >= 2 && fields[0] !== '')
+    .filter((fields): fields is [string, string] => fields.length >= 2 && isMacAddress(fields[0]!) && isInterfaceName(fields[1]!))
     .map(([mac, name]) => ({ mac: mac.toLowerCase(), name }));
 }
 
