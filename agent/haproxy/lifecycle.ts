@@ -1,19 +1,17 @@
-import { existsSync } from 'node:fs';
 import { stopOrphanedHaproxy } from './orphans.ts';
 import { readFile, rm, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { md5Hex } from '../util/md5.ts';
 import { appError } from '../api/errors.ts';
 import type { AgentContext } from '../context.ts';
-import { DirectProcessManager, type DirectManagerOptions } from '../process/direct.ts';
-import { SystemdProcessManager, type SystemdManagerOptions } from '../process/systemd.ts';
-import type { HaproxyProcessManager } from '../process/types.ts';
+import { createHaproxyProcessManager, type HaproxyProcessManager, type HaproxyProcessOptions } from './process-manager.ts';
+import { listLvsListeners, lvsConfigPath, lvsPidPath } from '../lvs/layout.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 import { isSafeId } from '../util/identifiers.ts';
 import { isPidFileAlive } from '../util/process-state.ts';
 import { HaproxyConfigStore } from './config-store.ts';
 import { bindAddresses, bindEndpoints, parseHaproxyConfig } from './config-text.ts';
-import { listLoadBalancers, listLvsListeners, loadBalancerExists, lvsConfigPath, lvsPidPath } from './layout.ts';
+import { listLoadBalancers, loadBalancerExists } from './layout.ts';
 import { haproxyPeerName } from './peer-name.ts';
 import { jsonReply, type Reply } from '../api/reply.ts';
 import { queryStatsSocket } from './stats-socket.ts';
@@ -42,12 +40,10 @@ export interface LifecycleHooks {
   afterDelete?(lbId: string): Promise<void>;
 }
 
-export interface HaproxyServiceOptions {
+export interface HaproxyServiceOptions extends HaproxyProcessOptions {
   processManager?: HaproxyProcessManager;
   hooks?: LifecycleHooks;
   lvs?: LvsListenerBackend;
-  direct?: DirectManagerOptions;
-  systemd?: SystemdManagerOptions;
 }
 
 /** Hooks of HaproxyService.applyConfig, run under the LB's lock. */
@@ -64,13 +60,6 @@ export interface ListenerStatus {
 
 const notFound = (lbId: string) => appError(404, 'Loadbalancer Not Found', `No loadbalancer with UUID: ${lbId}`);
 
-/** `[amphora_agent] process_manager`: `auto` is systemd when systemd runs the host. */
-export function createProcessManager(context: AgentContext, options: HaproxyServiceOptions = {}): HaproxyProcessManager {
-  const choice = context.config.current.amphora_agent.process_manager;
-  const systemd = choice === 'systemd' || (choice === 'auto' && existsSync('/run/systemd/system'));
-  return systemd ? new SystemdProcessManager(context, options.systemd) : new DirectProcessManager(context, options.direct);
-}
-
 /**
  * The haproxy side of an amphora: config upload and validation, start/stop/reload, delete,
  * listener listing. One operation per LB at a time (lock `lb:<id>`); ids are checked before
@@ -86,7 +75,7 @@ export class HaproxyService {
   constructor(context: AgentContext, options: HaproxyServiceOptions = {}) {
     this.#context = context;
     this.store = new HaproxyConfigStore(context);
-    this.processes = options.processManager ?? createProcessManager(context, options);
+    this.processes = options.processManager ?? createHaproxyProcessManager(context, options);
     this.#hooks = options.hooks ?? {};
     this.#lvs = options.lvs;
   }

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentPaths } from '../config/paths.ts';
-import { listLvsListeners, lvsConfigPath, lvsPidPath } from '../haproxy/layout.ts';
+import { listLvsListeners, lvsConfigPath, lvsPidPath } from '../lvs/layout.ts';
 import { isPidFileAlive } from '../util/process-state.ts';
 import { runCommand } from '../util/run-command.ts';
 import { parseIpvsadm, parseLvsConfig, parseProcIpVs, type IpvsadmEntry, type LvsListenerConfig } from './lvs-parse.ts';

@@ -11,7 +11,7 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApiError } from '../../agent/api/errors.ts';
 import { HaproxyService } from '../../agent/haproxy/lifecycle.ts';
-import { lvsChildPidPaths, lvsConfigPath, lvsPidPath } from '../../agent/haproxy/layout.ts';
+import { lvsChildPidPaths, lvsConfigPath, lvsPidPath } from '../../agent/lvs/layout.ts';
 import { LvsListenerService } from '../../agent/lvs/listener-service.ts';
 import { fileExists } from '../../agent/util/atomic-file.ts';
 import { isProcessAlive, readPidFile } from '../../agent/util/process-state.ts';

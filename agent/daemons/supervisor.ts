@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentContext } from '../context.ts';
 import { isProcessAlive } from '../util/process-state.ts';
 import type { ProcessOutcome } from './types.ts';
@@ -174,20 +173,4 @@ export class Supervisor {
       this.#checking = false;
     }
   }
-}
-
-/** Sends `name` to `pid`; false when the process is already gone. */
-export function signal(pid: number, name: NodeJS.Signals): boolean {
-  try {
-    process.kill(pid, name);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Waits until `pid` is gone or `deadline` (epoch ms) passes; true when it is gone. */
-export async function exitsBy(pid: number, deadline: number): Promise<boolean> {
-  while ((await isProcessAlive(pid)) && Date.now() < deadline) await sleep(10);
-  return !(await isProcessAlive(pid));
 }

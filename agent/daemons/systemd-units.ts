@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Handlebars from 'handlebars';
-import { handlebars } from '../render/handlebars-loader.ts';
+import { handlebars } from '../util/handlebars-loader.ts';
 import { templatesDir } from '../util/project-root.ts';
 
 /**

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { HaproxyService } from '../../../agent/haproxy/lifecycle.ts';
-import { DirectProcessManager } from '../../../agent/process/direct.ts';
+import { DirectProcessManager } from '../../../agent/haproxy/direct-manager.ts';
 import { lifecycleContext } from '../../helpers/lifecycle-context.ts';
 import { freePort, httpGet, killHaproxyUnder, waitFor } from '../../helpers/haproxy-fixtures.ts';
 

@@ -1,30 +1,26 @@
 import { readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AgentContext } from '../context.ts';
-import { HaproxyConfigStore } from '../haproxy/config-store.ts';
-import { parseHaproxyConfig } from '../haproxy/config-text.ts';
-import { haproxyPeerName } from '../haproxy/peer-name.ts';
-import { ensureWorkerLimits, MAX_RELOADS_PER_WORKER, workerLimitsPath } from '../haproxy/worker-limits.ts';
-import { queryStatsSocket } from '../haproxy/stats-socket.ts';
-import { fileExists, writeFileAtomic } from '../util/atomic-file.ts';
-import { catchesSignal, isProcessAlive } from '../util/process-state.ts';
 import { constants as osConstants } from 'node:os';
-import { haproxyMasterPid } from '../haproxy/layout.ts';
-import { runCommand } from '../util/run-command.ts';
-import { exitsBy, signal, Supervisor, type SupervisorTimings } from './supervisor.ts';
-import type { HaproxyProcessManager, ProcessOutcome } from './types.ts';
+import type { AgentContext } from '../context.ts';
+import { DirectDaemon, type DirectDaemonOptions } from '../daemons/direct-daemon.ts';
+import type { ProcessOutcome } from '../daemons/types.ts';
+import { fileExists, writeFileAtomic } from '../util/atomic-file.ts';
+import { catchesSignal, isProcessAlive, signal } from '../util/process-state.ts';
+import { HaproxyConfigStore } from './config-store.ts';
+import { parseHaproxyConfig } from './config-text.ts';
+import { haproxyPeerName } from './peer-name.ts';
+import type { HaproxyProcessManager } from './process-manager.ts';
+import { queryStatsSocket } from './stats-socket.ts';
+import { ensureWorkerLimits, MAX_RELOADS_PER_WORKER, workerLimitsPath } from './worker-limits.ts';
 
-export interface DirectManagerOptions extends Partial<SupervisorTimings> {
+export interface DirectManagerOptions extends Partial<DirectDaemonOptions> {
   /** Old workers still serving after this many reloads get SIGTERM from their master. */
   maxReloadsPerWorker?: number;
 }
 
 /** Agent-owned file beside the LB's config: what `start` needs after an agent restart. */
 const ENTRY_FILE = 'haproxy-supervisor.json';
-const START_TIMEOUT_MS = 30_000;
-const PID_FILE_WAIT_MS = 5_000;
-const STOP_GRACE_MS = 10_000;
 const RELOAD_SETTLE_MS = 10_000;
 /** How long a master that is still re-executing (handlers not yet installed) is waited for. */
 const MASTER_READY_WAIT_MS = 10_000;
@@ -37,8 +33,7 @@ const SIGUSR2 = osConstants.signals.SIGUSR2;
  * `haproxy -W -D` (master-worker, daemonized: the master outlives the agent), inside the
  * configured network namespace, with the pid file where the reference keeps it. Reloads
  * signal USR2 to the master, which hands its listening sockets to the new worker, so no
- * connection is refused. A master that dies while wanted is respawned with back-off; after an
- * agent restart, masters found through their pid files are adopted.
+ * connection is refused. Start, stop, respawn and adoption are the daemon layer's.
  *
  * Old workers are bounded with haproxy's own `mworker-max-reloads`, given in an extra global
  * section (`-f <B>/haproxy-agent-limits.cfg`) so the uploaded config is not altered.
@@ -47,28 +42,34 @@ export class DirectProcessManager implements HaproxyProcessManager {
   readonly kind = 'direct';
   readonly #context: AgentContext;
   readonly #store: HaproxyConfigStore;
-  readonly #options: Required<DirectManagerOptions>;
-  readonly #supervisor: Supervisor;
+  readonly #maxReloadsPerWorker: number;
+  readonly #daemon: DirectDaemon;
 
   constructor(context: AgentContext, options: DirectManagerOptions = {}) {
     this.#context = context;
     this.#store = new HaproxyConfigStore(context);
-    this.#options = {
-      monitorIntervalMs: options.monitorIntervalMs ?? 500,
-      initialBackoffMs: options.initialBackoffMs ?? 500,
-      maxBackoffMs: options.maxBackoffMs ?? 30_000,
-      stableAfterMs: options.stableAfterMs ?? 30_000,
-      maxReloadsPerWorker: options.maxReloadsPerWorker ?? MAX_RELOADS_PER_WORKER,
-    };
-    this.#supervisor = new Supervisor(context, this.#options, {
-      label: 'haproxy',
-      idField: 'lbId',
-      livePid: (lbId) => this.#livePid(lbId),
-      launch: (lbId) => this.#launch(lbId),
-      // A clean stop removes the pid file: one left behind means haproxy died while wanted.
-      wasRunning: (lbId) => fileExists(context.paths.haproxyPidFile(lbId)),
-      canRespawn: (lbId) => fileExists(context.paths.haproxyConfig(lbId)),
-    });
+    const { maxReloadsPerWorker, ...timings } = options;
+    this.#maxReloadsPerWorker = maxReloadsPerWorker ?? MAX_RELOADS_PER_WORKER;
+    const paths = context.paths;
+    this.#daemon = new DirectDaemon(
+      context,
+      {
+        label: 'haproxy',
+        idField: 'lbId',
+        commandLine: (lbId) => this.#commandLine(lbId),
+        pidFile: (lbId) => paths.haproxyPidFile(lbId),
+        // Both process managers start haproxy with `-f <B>/<lb>/haproxy.cfg`.
+        identifyingArgument: (lbId) => paths.haproxyConfig(lbId),
+        hasConfig: (lbId) => fileExists(paths.haproxyConfig(lbId)),
+        beforeLaunch: async () => {
+          await this.#ensureLimits();
+          await this.#store.ensureUserGroupConfig();
+        },
+        // The master leads its own session and process group (-D): a kill takes the workers too.
+        killGroup: true,
+      },
+      { monitorIntervalMs: 500, initialBackoffMs: 500, ...timings },
+    );
   }
 
   #entryPath(lbId: string): string {
@@ -98,65 +99,36 @@ export class DirectProcessManager implements HaproxyProcessManager {
   }
 
   #ensureLimits(): Promise<string> {
-    return ensureWorkerLimits(this.#context.paths, this.#options.maxReloadsPerWorker);
+    return ensureWorkerLimits(this.#context.paths, this.#maxReloadsPerWorker);
   }
 
-  /** The live master pid of `lbId`, checked to really be haproxy running this LB's config. */
-  #livePid(lbId: string): Promise<number | undefined> {
-    return haproxyMasterPid(this.#context.paths, lbId);
-  }
-
-  isRunning(lbId: string): Promise<boolean> {
-    return this.#livePid(lbId).then((pid) => pid !== undefined);
-  }
-
-  async start(lbId: string): Promise<ProcessOutcome> {
-    const running = await this.#livePid(lbId);
-    if (running !== undefined) {
-      this.#supervisor.watch(lbId, running);
-      return { ok: true, output: '' };
-    }
-    const outcome = await this.#launch(lbId);
-    if (outcome.ok) this.#supervisor.ensureMonitor();
-    return outcome;
-  }
-
-  async #launch(lbId: string): Promise<ProcessOutcome> {
+  async #commandLine(lbId: string): Promise<{ command: string; args: string[] } | string> {
     const paths = this.#context.paths;
     const peerName = await this.#peerName(lbId);
-    if (peerName === undefined) return { ok: false, output: `no supervisor entry for haproxy-${lbId}: upload its configuration again` };
-    await this.#ensureLimits();
-    await this.#store.ensureUserGroupConfig();
-    const pidFile = paths.haproxyPidFile(lbId);
-    await unlink(pidFile).catch(() => undefined);
-    const launched = await runCommand(
-      this.#store.haproxyCommand,
-      [
+    if (peerName === undefined) return `no supervisor entry for haproxy-${lbId}: upload its configuration again`;
+    return {
+      command: this.#store.haproxyCommand,
+      args: [
         '-W', '-D',
         '-f', paths.haproxyConfig(lbId),
         '-f', paths.haproxyUserGroupConfig,
-        '-f', workerLimitsPath(this.#context.paths),
-        '-p', pidFile,
+        '-f', workerLimitsPath(paths),
+        '-p', paths.haproxyPidFile(lbId),
         '-L', peerName,
       ],
-      { timeoutMs: START_TIMEOUT_MS, namespace: this.#context.config.current.amphora_agent.network_namespace },
-    );
-    if (launched.exitCode !== 0) return { ok: false, output: launched.output };
-    // The launcher exits once the sockets are bound; the master writes its pid just after.
-    const deadline = Date.now() + PID_FILE_WAIT_MS;
-    while (Date.now() < deadline) {
-      const pid = await this.#livePid(lbId);
-      if (pid !== undefined) {
-        this.#supervisor.watch(lbId, pid, true);
-        return { ok: true, output: launched.output };
-      }
-      await sleep(10);
-    }
-    return { ok: false, output: `${launched.output}haproxy-${lbId} did not write its pid file` };
+    };
+  }
+
+  isRunning(lbId: string): Promise<boolean> {
+    return this.#daemon.isRunning(lbId);
+  }
+
+  start(lbId: string): Promise<ProcessOutcome> {
+    return this.#daemon.start(lbId);
   }
 
   async reload(lbId: string): Promise<ProcessOutcome> {
-    const pid = await this.#livePid(lbId);
+    const pid = await this.#daemon.livePid(lbId);
     if (pid === undefined) return { ok: false, output: `haproxy-${lbId} is not running` };
     const peerName = await this.#peerName(lbId);
     if (peerName === undefined) return { ok: false, output: `no supervisor entry for haproxy-${lbId}` };
@@ -172,7 +144,7 @@ export class DirectProcessManager implements HaproxyProcessManager {
       return { ok: false, output: `haproxy-${lbId} master did not become ready for a reload within ${MASTER_READY_WAIT_MS} ms` };
     }
     if (!signal(pid, 'SIGUSR2')) return { ok: false, output: `haproxy-${lbId} exited before its reload` };
-    this.#supervisor.watch(lbId, pid);
+    this.#daemon.watch(lbId, pid);
     return this.#awaitNewWorker(lbId, pid, socket, before, childrenBefore);
   }
 
@@ -227,32 +199,22 @@ export class DirectProcessManager implements HaproxyProcessManager {
     }
   }
 
-  async stop(lbId: string): Promise<ProcessOutcome> {
-    this.#supervisor.forget(lbId);
-    const pid = await this.#livePid(lbId);
-    if (pid !== undefined) {
-      signal(pid, 'SIGTERM');
-      if (!(await exitsBy(pid, Date.now() + STOP_GRACE_MS))) {
-        // The master leads its own session and process group (-D): take the workers too.
-        if (!signal(-pid, 'SIGKILL')) signal(pid, 'SIGKILL');
-      }
-    }
-    await unlink(this.#context.paths.haproxyPidFile(lbId)).catch(() => undefined);
-    return { ok: true, output: '' };
+  stop(lbId: string): Promise<ProcessOutcome> {
+    return this.#daemon.stop(lbId);
   }
 
   async remove(lbId: string): Promise<void> {
-    this.#supervisor.forget(lbId);
+    await this.#daemon.forget(lbId);
     await unlink(this.#entryPath(lbId)).catch(() => undefined);
   }
 
   /** After an agent restart: live masters are adopted, those that died while wanted started again. */
   adopt(lbIds: readonly string[]): Promise<void> {
-    return this.#supervisor.adopt(lbIds);
+    return this.#daemon.adopt(lbIds);
   }
 
   async shutdown(): Promise<void> {
-    this.#supervisor.shutdown();
+    this.#daemon.shutdown();
   }
 }
 

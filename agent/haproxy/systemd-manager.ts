@@ -1,14 +1,12 @@
-import { readFile, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { AgentContext } from '../context.ts';
-import { queryStatsSocket } from '../haproxy/stats-socket.ts';
-import { haproxyVersion } from '../haproxy/version.ts';
-import { ensureDirectory, fileExists, writeFileAtomic } from '../util/atomic-file.ts';
-import { isHaproxyRunning } from '../haproxy/layout.ts';
-import { runCommand } from '../util/run-command.ts';
-import { ensureWorkerLimits } from '../haproxy/worker-limits.ts';
-import { haproxyUnitName, NETNS_UNIT_NAME, renderHaproxyUnit, renderNetnsUnit } from './systemd-units.ts';
-import type { HaproxyProcessManager, ProcessOutcome } from './types.ts';
+import { SystemdDaemon } from '../daemons/systemd-daemon.ts';
+import { haproxyUnitName, NETNS_UNIT_NAME, renderHaproxyUnit } from '../daemons/systemd-units.ts';
+import type { ProcessOutcome } from '../daemons/types.ts';
+import { isHaproxyRunning } from './layout.ts';
+import type { HaproxyProcessManager } from './process-manager.ts';
+import { queryStatsSocket } from './stats-socket.ts';
+import { haproxyVersion } from './version.ts';
+import { ensureWorkerLimits } from './worker-limits.ts';
 
 export interface SystemdManagerOptions {
   /** The systemctl binary (tests put a recording stand-in first on PATH). */
@@ -23,57 +21,28 @@ const RECENT_RESTART_SECONDS = 15;
 const NOT_ACTIVE = 'is not active, cannot reload.';
 const JOB_RUNNING = 'Job is already running';
 
-/**
- * Writes `amphora-netns.service` when absent and enables it. The unit has no [Install]
- * section: enabling it is expected to fail, harmlessly. `enableName` is how the caller's
- * reference code names it (`amphora-netns.service` for haproxy, `amphora-netns` for keepalived).
- */
-export async function ensureNetnsUnit(
-  context: AgentContext,
-  systemctl: (...args: string[]) => Promise<unknown>,
-  enableName: string,
-): Promise<void> {
-  const paths = context.paths;
-  await ensureDirectory(paths.systemdDir);
-  const netnsUnit = join(paths.systemdDir, NETNS_UNIT_NAME);
-  if (!(await fileExists(netnsUnit))) {
-    const text = renderNetnsUnit({
-      namespace: context.config.current.amphora_agent.network_namespace || 'amphora-haproxy',
-      pluggedInterfaces: paths.pluggedInterfaces,
-    });
-    await writeFileAtomic(netnsUnit, text, { mode: 0o644, preserveMode: false });
-  }
-  await systemctl('enable', enableName);
-}
-
 /** haproxy run by systemd from `haproxy-<lb>.service`, as in the image (§3.5, §3.7.1, §3.8.1). */
 export class SystemdProcessManager implements HaproxyProcessManager {
   readonly kind = 'systemd';
   readonly #context: AgentContext;
-  readonly #systemctl: string;
+  readonly #units: SystemdDaemon;
   readonly #uptimeProbeIntervalMs: number;
 
   constructor(context: AgentContext, options: SystemdManagerOptions = {}) {
     this.#context = context;
-    this.#systemctl = options.systemctl ?? 'systemctl';
+    this.#units = new SystemdDaemon(
+      context,
+      { unitName: haproxyUnitName, netnsEnableName: NETNS_UNIT_NAME },
+      options.systemctl,
+    );
     this.#uptimeProbeIntervalMs = options.uptimeProbeIntervalMs ?? 1000;
   }
 
-  #unitPath(name: string): string {
-    return join(this.#context.paths.systemdDir, name);
-  }
-
-  #systemctlRun(...args: string[]) {
-    return runCommand(this.#systemctl, args, { timeoutMs: 45_000 });
-  }
-
-  async prepare(lbId: string, peerName: string): Promise<ProcessOutcome> {
+  async #unitText(lbId: string, peerName: string): Promise<string> {
     const config = this.#context.config.current;
     const paths = this.#context.paths;
-    await ensureNetnsUnit(this.#context, (...args) => this.#systemctlRun(...args), NETNS_UNIT_NAME);
-
     const version = await haproxyVersion(config.haproxy_amphora.haproxy_cmd);
-    const unitText = renderHaproxyUnit({
+    return renderHaproxyUnit({
       haproxyCommand: config.haproxy_amphora.haproxy_cmd,
       haproxyConfig: paths.haproxyConfig(lbId),
       userGroupConfig: paths.haproxyUserGroupConfig,
@@ -84,16 +53,10 @@ export class SystemdProcessManager implements HaproxyProcessManager {
       namespace: config.amphora_agent.network_namespace,
       version,
     });
-    const unitPath = this.#unitPath(haproxyUnitName(lbId));
-    const existing = await readFile(unitPath, 'utf8').catch(() => undefined);
-    if (existing !== unitText) {
-      // The reference never refreshes a unit; we rewrite a stale one (new haproxy_cmd, base
-      // path, namespace) and tell systemd, which keeps the file deterministic and current.
-      await writeFileAtomic(unitPath, unitText, { mode: 0o644, preserveMode: false });
-      if (existing !== undefined) await this.#systemctlRun('daemon-reload');
-    }
-    const enabled = await this.#systemctlRun('enable', haproxyUnitName(lbId));
-    return { ok: enabled.exitCode === 0, output: enabled.output };
+  }
+
+  async prepare(lbId: string, peerName: string): Promise<ProcessOutcome> {
+    return this.#units.prepare(lbId, await this.#unitText(lbId, peerName));
   }
 
   async start(lbId: string): Promise<ProcessOutcome> {
@@ -105,7 +68,7 @@ export class SystemdProcessManager implements HaproxyProcessManager {
   }
 
   async #simpleAction(action: string, lbId: string): Promise<ProcessOutcome> {
-    const result = await this.#systemctlRun(action, haproxyUnitName(lbId));
+    const result = await this.#units.action(action, lbId);
     return { ok: result.exitCode === 0 || result.output.includes(JOB_RUNNING), output: result.output };
   }
 
@@ -117,7 +80,7 @@ export class SystemdProcessManager implements HaproxyProcessManager {
   async reload(lbId: string): Promise<ProcessOutcome> {
     let last = '';
     for (let attempt = 0; attempt < RELOAD_ATTEMPTS; attempt++) {
-      const result = await this.#systemctlRun('reload', haproxyUnitName(lbId));
+      const result = await this.#units.action('reload', lbId);
       if (result.exitCode === 0 || result.output.includes(JOB_RUNNING)) return { ok: true, output: result.output };
       last = result.output;
       if (!result.output.includes(NOT_ACTIVE)) return { ok: false, output: last };
@@ -143,12 +106,8 @@ export class SystemdProcessManager implements HaproxyProcessManager {
   }
 
   async remove(lbId: string): Promise<void> {
-    await this.#systemctlRun('disable', haproxyUnitName(lbId));
-    const removed = await unlink(this.#unitPath(haproxyUnitName(lbId))).then(
-      () => true,
-      () => false,
-    );
-    if (removed) await this.#systemctlRun('daemon-reload');
+    await this.#units.action('disable', lbId);
+    await this.#units.deleteUnit(lbId);
   }
 
   isRunning(lbId: string): Promise<boolean> {
