@@ -98,7 +98,9 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
   // Running haproxy and keepalived are adopted before the first request can act on them.
   await haproxy.start();
   await lvs.start();
-  const heartbeat = createHeartbeatSender(context);
+  const heartbeat = createHeartbeatSender(context, {
+    onWedged: ({ lbId, misses }) => void haproxy.restartWedged(lbId, misses),
+  });
   heartbeat.start();
   api = await startApiServer(initial, createApp(logger, routers), logger);
   const { address, port } = api.address();

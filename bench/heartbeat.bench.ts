@@ -23,6 +23,7 @@ import { systemLvsCommands } from '../agent/heartbeat/lvs-collector.ts';
 import { buildMessage } from '../agent/heartbeat/message.ts';
 import { createHeartbeatSender, type BeatNote } from '../agent/heartbeat/sender.ts';
 import { silentLogger } from '../agent/util/logger.ts';
+import { StatsMemory } from '../agent/heartbeat/stats-memory.ts';
 import { percentile, round } from './measure.ts';
 
 const COLUMNS =
@@ -101,7 +102,7 @@ async function benchCollection(members: number, iterations: number) {
   const paths = pathsFor(config);
   const loop = new HeartbeatLoop({ config: () => config, logger: silentLogger });
   const warmUp = await loop.beat(); // warm-up (JIT, first counter file)
-  const measured = await collectSnapshot({ paths, namespace: '', budgetMs: 2000, lvsCommands: systemLvsCommands });
+  const measured = await collectSnapshot({ paths, namespace: '', budgetMs: 2000, lvsCommands: systemLvsCommands, memory: new StatsMemory() });
   if (measured.listeners.length !== 10 || warmUp.datagrams.length === 0) {
     throw new Error(`the stand-in load balancer was not collected: ${JSON.stringify(measured.problems)}`);
   }
@@ -114,7 +115,7 @@ async function benchCollection(members: number, iterations: number) {
   for (let index = 0; index < iterations; index += 1) {
     generation += 1;
     let started = performance.now();
-    const snapshot = await collectSnapshot({ paths, namespace: '', budgetMs: 2000, lvsCommands: systemLvsCommands });
+    const snapshot = await collectSnapshot({ paths, namespace: '', budgetMs: 2000, lvsCommands: systemLvsCommands, memory: new StatsMemory() });
     phases.collect.push(performance.now() - started);
     started = performance.now();
     const message = buildMessage(config.amphora_agent.amphora_id ?? null, index, snapshot, counters);

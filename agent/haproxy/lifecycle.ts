@@ -58,6 +58,9 @@ export interface ListenerStatus {
   type: string;
 }
 
+/** How long a stats socket the heartbeat found silent gets to answer before haproxy is restarted. */
+const WEDGED_PROBE_MS = 2_000;
+
 const notFound = (lbId: string) => appError(404, 'Loadbalancer Not Found', `No loadbalancer with UUID: ${lbId}`);
 
 /**
@@ -242,6 +245,32 @@ export class HaproxyService {
       return jsonReply(202, { message: 'OK', details: `Configuration file is valid\nhaproxy daemon for ${lbId} started` });
     }
     return jsonReply(202, { message: 'OK', details: `Listener ${lbId} ${action}ed` });
+  }
+
+  /**
+   * The heartbeat found this running haproxy's stats socket silent for several intervals. Asked
+   * once more; still silent, it is restarted (stop with grace, start): a wedged haproxy serves
+   * nothing while heartbeats would keep reporting its listeners from memory.
+   */
+  async restartWedged(lbId: string, silentBeats: number): Promise<void> {
+    if (!isSafeId(lbId)) return;
+    await this.#lock(lbId, async () => {
+      const paths = this.#context.paths;
+      if (!(await loadBalancerExists(paths, lbId)) || !(await this.processes.isRunning(lbId))) return;
+      const answers = await queryStatsSocket(paths.statsSocket(lbId), 'show info', WEDGED_PROBE_MS).then(
+        () => true,
+        () => false,
+      );
+      if (answers) return;
+      this.#context.logger.error({ lbId, silentBeats }, 'haproxy has not answered its stats socket for several heartbeats; restarting it');
+      const stopped = await this.processes.stop(lbId);
+      const started = stopped.ok ? await this.processes.start(lbId) : stopped;
+      if (!started.ok) {
+        this.#context.logger.error({ lbId, output: started.output }, 'restarting a wedged haproxy failed');
+      } else if (!this.#isActiveStandby()) {
+        await this.#advertise(lbId);
+      }
+    });
   }
 
   /** Member states survive the reload: haproxy reads them back via `server-state-file`. */

@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { AgentConfig } from '../config/options.ts';
 import { createLogger } from '../util/logger.ts';
 import { HeartbeatLoop } from './heartbeat-loop.ts';
-import type { WorkerCommand, WorkerStart } from './sender.ts';
+import type { WedgedNote, WorkerCommand, WorkerStart } from './sender.ts';
 
 /**
  * The heartbeat's own thread: its timers and socket reads keep running while the API's event
@@ -30,5 +30,8 @@ loop.on('beat', (beat) => {
   if (start.reportBeats) {
     parentPort!.postMessage({ type: 'beat', startedAt: performance.timeOrigin + beat.startedAt, sent: beat.sent, seq: beat.seq });
   }
+});
+loop.on('wedged', (silent) => {
+  parentPort!.postMessage({ type: 'wedged', lbId: silent.lbId, misses: silent.misses } satisfies WedgedNote);
 });
 loop.start();

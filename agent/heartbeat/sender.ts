@@ -18,6 +18,13 @@ export interface BeatNote {
   seq: number | undefined;
 }
 
+/** A running haproxy whose stats socket has not answered for `misses` heartbeats in a row. */
+export interface WedgedNote {
+  type: 'wedged';
+  lbId: string;
+  misses: number;
+}
+
 export interface HeartbeatSender {
   start(): void;
   stop(): Promise<void>;
@@ -35,7 +42,7 @@ const WORKER_URL = new URL(`./sender-worker${import.meta.url.slice(import.meta.u
 
 export function createHeartbeatSender(
   context: Pick<AgentContext, 'config' | 'logger'>,
-  options: { onBeat?: (note: BeatNote) => void } = {},
+  options: { onBeat?: (note: BeatNote) => void; onWedged?: (note: WedgedNote) => void } = {},
 ): HeartbeatSender {
   const { logger } = context;
   let worker: Worker | undefined;
@@ -48,7 +55,10 @@ export function createHeartbeatSender(
     const start: WorkerStart = { config: context.config.current, reportBeats: options.onBeat !== undefined };
     const current = new Worker(WORKER_URL, { workerData: start });
     worker = current;
-    current.on('message', (note: BeatNote) => options.onBeat?.(note));
+    current.on('message', (note: BeatNote | WedgedNote) => {
+      if (note.type === 'beat') options.onBeat?.(note);
+      else options.onWedged?.(note);
+    });
     current.on('error', (error) => logger.error({ err: error.message }, 'heartbeat thread failed'));
     current.on('exit', (code) => {
       if (worker === current) worker = undefined;

@@ -190,3 +190,33 @@ test('failing commands still report the listeners: no stats, members RESTARTING,
     await rm(l.dir, { recursive: true, force: true });
   }
 });
+
+test('one ipvsadm call per pass: current connections come from the kernel table', async () => {
+  const l = await layout(F.PROC_IP_VS.replace('0A000023:0D05      Masq    2      0', '0A000023:0D05      Masq    2      7'));
+  try {
+    const result = await collectLvs(options(l));
+    assert.deepEqual(l.calls.filter((call) => call.includes('ipvsadm')), ['amphora-haproxy ipvsadm -Ln --stats --exact']);
+    assert.equal(result.listeners.find((listener) => listener.listenerId === F.LISTENER_ID)?.counters?.scur, 7n);
+  } finally {
+    await rm(l.dir, { recursive: true, force: true });
+  }
+});
+
+test('commands that miss the deadline cost the statistics, never the listeners', async () => {
+  const l = await layout(F.PROC_IP_VS);
+  const never = new Promise<string>(() => undefined);
+  const stalled: LvsCommands = { ipvsadm: async () => never, readIpVs: async () => never };
+  try {
+    const started = Date.now();
+    const result = await collectLvs({ ...options(l), timeoutMs: 200, commands: stalled });
+    assert.ok(Date.now() - started < 1500, 'the pass ends at its deadline');
+    assert.deepEqual(result.listeners.map((listener) => [listener.listenerId, listener.status, listener.counters]), [
+      [F.LISTENER_ID, 'OPEN', undefined],
+      [F.EMPTY_LISTENER_ID, 'OPEN', { bin: 0n, bout: 0n, scur: 0n, stot: 0n, ereq: 0n }],
+    ]);
+    assert.equal(result.pools[0]!.members.get(F.MEMBER_UP), 'RESTARTING');
+    assert.ok(result.problems.some((problem) => problem.source === 'ipvsadm' && /deadline/u.test(problem.message)));
+  } finally {
+    await rm(l.dir, { recursive: true, force: true });
+  }
+});
