@@ -5,7 +5,10 @@ import type { ProcessOutcome } from './types.ts';
 export interface SupervisorTimings {
   /** How often supervised processes are checked for liveness. */
   monitorIntervalMs: number;
-  /** First respawn delay after a crash; doubles per consecutive crash up to `maxBackoffMs`. */
+  /**
+   * Delay before the second respawn of crashes in a row (the first is immediate); doubles per
+   * further crash up to `maxBackoffMs`.
+   */
   initialBackoffMs: number;
   maxBackoffMs: number;
   /** A process alive this long resets the back-off. */
@@ -75,7 +78,7 @@ export class Supervisor {
       wanted: true,
       pid,
       startedAt: Date.now(),
-      backoffMs: entry?.backoffMs ?? this.#timings.initialBackoffMs,
+      backoffMs: entry?.backoffMs ?? 0,
       respawnAt: undefined,
     });
   }
@@ -125,13 +128,15 @@ export class Supervisor {
       wanted: true,
       pid: undefined,
       startedAt: 0,
-      backoffMs: this.#timings.initialBackoffMs,
+      backoffMs: 0,
       respawnAt: undefined,
     };
     entry.wanted = true;
     entry.pid = undefined;
     entry.respawnAt = Date.now() + entry.backoffMs;
-    entry.backoffMs = Math.min(entry.backoffMs * 2, this.#timings.maxBackoffMs);
+    // The first crash after a stable run is respawned at once (every second of it is lost
+    // traffic); crashes in a row back off from initialBackoffMs, doubling.
+    entry.backoffMs = entry.backoffMs === 0 ? this.#timings.initialBackoffMs : Math.min(entry.backoffMs * 2, this.#timings.maxBackoffMs);
     this.#entries.set(id, entry);
   }
 
@@ -145,14 +150,13 @@ export class Supervisor {
         if (!entry.wanted || this.#context.locks.isBusy(`lb:${id}`)) continue;
         if (entry.respawnAt === undefined) {
           if (entry.pid !== undefined && (await isProcessAlive(entry.pid))) {
-            if (Date.now() - entry.startedAt > this.#timings.stableAfterMs) entry.backoffMs = this.#timings.initialBackoffMs;
+            if (Date.now() - entry.startedAt > this.#timings.stableAfterMs) entry.backoffMs = 0;
             continue;
           }
           this.#context.logger.warn({ [idField]: id, pid: entry.pid, delayMs: entry.backoffMs }, `${label} exited; respawning`);
           this.#scheduleRespawn(id);
-          continue;
         }
-        if (Date.now() < entry.respawnAt) continue;
+        if (entry.respawnAt === undefined || Date.now() < entry.respawnAt) continue;
         await this.#context.locks.run(`lb:${id}`, async () => {
           if (this.#entries.get(id) !== entry || !entry.wanted || !(await this.#daemon.canRespawn(id))) return;
           const running = await this.#daemon.livePid(id);
