@@ -3,6 +3,7 @@ import { isHaproxyRunning, listLoadBalancers } from '../haproxy/layout.ts';
 import { queryHaproxyStats, type HaproxyStats } from './haproxy-stats.ts';
 import { collectLvs, type LvsCollection, type LvsCommands } from './lvs-collector.ts';
 import { emptySnapshot, type Snapshot } from './snapshot.ts';
+import { AgentError } from '../util/errors.ts';
 
 export interface CollectOptions {
   paths: AgentPaths;
@@ -13,7 +14,7 @@ export interface CollectOptions {
   lvsCommands: LvsCommands;
 }
 
-class DeadlineExceeded extends Error {}
+class DeadlineExceeded extends AgentError {}
 
 /**
  * Reads every source in parallel, each bounded by the same deadline. A load balancer whose

@@ -11,6 +11,7 @@ import { vrrpSkipReason } from './keepalived-gate.ts';
 import { systemLvsCommands, type LvsCommands } from './lvs-collector.ts';
 import { buildMessage, memberCount } from './message.ts';
 import { emptySnapshot, type CollectionProblem, type Snapshot } from './snapshot.ts';
+import { errorMessage } from '../util/errors.ts';
 
 export interface BeatResult {
   /** When the beat began (performance.now() milliseconds). */
@@ -98,7 +99,7 @@ export class HeartbeatLoop extends EventEmitter<{ beat: [BeatResult] }> {
         this.emit('beat', await this.beat());
       } catch (error) {
         // beat() handles its own failures; this is the last line of defence for the schedule.
-        this.#logger.error({ err: (error as Error).message }, 'heartbeat failed unexpectedly');
+        this.#logger.error({ err: errorMessage(error) }, 'heartbeat failed unexpectedly');
       }
       // Fixed rate: the next beat is due one interval after this one began (re-read while waiting).
       while (!this.#stopped) {
@@ -163,7 +164,7 @@ export class HeartbeatLoop extends EventEmitter<{ beat: [BeatResult] }> {
       });
     } catch (error) {
       snapshot = emptySnapshot();
-      snapshot.problems.push({ source: 'collector', message: (error as Error).message });
+      snapshot.problems.push({ source: 'collector', message: errorMessage(error) });
     }
     result.problems = snapshot.problems;
     this.#reportProblems(snapshot.problems);
@@ -188,7 +189,7 @@ export class HeartbeatLoop extends EventEmitter<{ beat: [BeatResult] }> {
         );
       }
     } catch (error) {
-      this.#logger.error({ err: (error as Error).message }, 'cannot encode heartbeat');
+      this.#logger.error({ err: errorMessage(error) }, 'cannot encode heartbeat');
       await persisted;
       return finish();
     }
@@ -237,7 +238,7 @@ export class HeartbeatLoop extends EventEmitter<{ beat: [BeatResult] }> {
           resolve(!error);
         });
       } catch (error) {
-        this.#logger.debug({ err: (error as Error).message, to: destination.entry }, 'heartbeat send failed');
+        this.#logger.debug({ err: errorMessage(error), to: destination.entry }, 'heartbeat send failed');
         resolve(false);
       }
     });
