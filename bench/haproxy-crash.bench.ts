@@ -9,7 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startAgentProcess } from '../test/helpers/agent-harness.ts';
-import { freePort, httpGet, killHaproxyUnder, startMembers, testHaproxyConfig } from '../test/helpers/haproxy-fixtures.ts';
+import { httpGet, killHaproxyUnder, startMembers, testHaproxyConfig } from '../test/helpers/haproxy-fixtures.ts';
+import { freePort } from '../test/helpers/free-port.ts';
 import { percentile, round } from './measure.ts';
 
 const RUNS = Number(process.env.BENCH_CRASH_RUNS ?? 5);

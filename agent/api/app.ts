@@ -1,7 +1,8 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { pinoHttp } from 'pino-http';
-import { ApiError, frameworkError, type ErrorBody } from './errors.ts';
+import { httpError } from './errors.ts';
+import { frameworkError } from '../domain/refusal.ts';
 import { describeStorageFault } from '../util/system-error.ts';
 import { sendJson } from './respond.ts';
 import type { Logger } from '../util/logger.ts';
@@ -10,7 +11,7 @@ import type { Router } from 'express';
 /**
  * The express application: request ids and access log, the routers, then the reference's
  * JSON answers for unknown paths (404), known paths with another method (405) and every
- * error. Routes stay thin; they throw ApiError and this layer shapes the answer.
+ * error. Routes stay thin; they throw a Refusal and this layer shapes the answer (api/errors.ts).
  */
 export function createApp(logger: Logger, routers: readonly Router[]): Express {
   const app = express();
@@ -42,27 +43,15 @@ export function createApp(logger: Logger, routers: readonly Router[]): Express {
     next(hasRouteForPath(app, request.path) ? frameworkError(405) : frameworkError(404));
   });
   app.use((error: unknown, request: Request, response: Response, _next: NextFunction) => {
-    const apiError = toApiError(error);
-    if (apiError.status >= 500) {
+    const answer = httpError(error);
+    if (answer.status >= 500) {
       const cause = describeStorageFault(error);
       request.log.error({ err: error, ...(cause ? { cause } : {}) }, cause ? `request failed: ${cause}` : 'request failed');
     }
-    if (!response.headersSent) sendJson(response, apiError.status, apiError.body);
+    if (!response.headersSent) sendJson(response, answer.status, answer.body);
     else response.destroy();
   });
   return app;
-}
-
-function toApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  // Malformed percent-encoding in a path parameter, or an unreadable body.
-  const status = (error as { status?: unknown }).status;
-  if (status === 400) return frameworkError(400, 'The browser (or proxy) sent a request that this server could not understand.');
-  if (status === 413) return frameworkError(400, 'The request body is too large.');
-  // The reference's bare 500, plus the storage fault behind it when there is one.
-  const cause = describeStorageFault(error);
-  const generic = frameworkError(500);
-  return cause ? new ApiError(500, { ...generic.body, details: cause } as ErrorBody) : generic;
 }
 
 interface LayerLike {

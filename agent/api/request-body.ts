@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Request } from 'express';
-import { appError, type ApiError } from './errors.ts';
+import { appError, type Refusal } from '../domain/refusal.ts';
 
 /** Upper bound for any upload: far above a real haproxy.cfg or PEM bundle, far below memory. */
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
@@ -30,7 +30,7 @@ export async function readBody(request: IncomingMessage, limit = DEFAULT_BODY_LI
   return Buffer.concat(chunks, size);
 }
 
-function tooLarge(limit: number): ApiError {
+function tooLarge(limit: number): Refusal {
   return appError(400, 'Invalid request', `The request body exceeds the limit of ${limit} bytes`);
 }
 

@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import type { Reply } from './reply.ts';
+import type { Reply } from '../domain/reply.ts';
 
 /**
  * JSON the way the reference sends it: compact, Content-Type exactly `application/json`

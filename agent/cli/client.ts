@@ -3,6 +3,7 @@ import { Agent, request } from 'node:https';
 import type { LoadBalancerModel } from '../render/model.ts';
 import type { Connection } from './connection.ts';
 import { CliError } from './errors.ts';
+import { errorMessage } from '../util/errors.ts';
 
 export interface ModelList {
   amphora_id: string;
@@ -31,7 +32,7 @@ export class AgentClient {
       cert = readFileSync(connection.cert);
       ca = readFileSync(connection.cacert);
     } catch (error) {
-      throw new CliError(`cannot read a certificate: ${(error as Error).message}`);
+      throw new CliError(`cannot read a certificate: ${errorMessage(error)}`);
     }
     this.#agent = new Agent({ cert, key: cert, ca, keepAlive: false });
   }

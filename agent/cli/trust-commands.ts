@@ -3,6 +3,7 @@ import type { OptionReader } from './args.ts';
 import type { Session } from './commands.ts';
 import { CliError } from './errors.ts';
 import type { Row } from './output.ts';
+import { errorMessage } from '../util/errors.ts';
 
 /** `amphoractl trust ...`: the agent's client CA bundle and server certificate. */
 
@@ -33,7 +34,7 @@ function readPem(file: string): Buffer {
   try {
     return readFileSync(file);
   } catch (error) {
-    throw new CliError(`cannot read ${file}: ${(error as Error).message}`);
+    throw new CliError(`cannot read ${file}: ${errorMessage(error)}`);
   }
 }
 

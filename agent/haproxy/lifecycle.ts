@@ -2,7 +2,7 @@ import { stopOrphanedHaproxy } from './orphans.ts';
 import { readFile, rm, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { md5Hex } from '../util/md5.ts';
-import { appError } from '../api/errors.ts';
+import { appError } from '../domain/refusal.ts';
 import type { AgentContext } from '../context.ts';
 import { createHaproxyProcessManager, type HaproxyProcessManager, type HaproxyProcessOptions } from './process-manager.ts';
 import { listLvsListeners, lvsConfigPath, lvsPidPath } from '../lvs/layout.ts';
@@ -13,7 +13,7 @@ import { HaproxyConfigStore } from './config-store.ts';
 import { bindAddresses, bindEndpoints, parseHaproxyConfig } from './config-text.ts';
 import { listLoadBalancers, loadBalancerExists } from './layout.ts';
 import { haproxyPeerName } from './peer-name.ts';
-import { jsonReply, type Reply } from '../api/reply.ts';
+import { jsonReply, type Reply } from '../domain/reply.ts';
 import { queryStatsSocket } from './stats-socket.ts';
 
 export const LB_ACTIONS = ['start', 'stop', 'reload'] as const;

@@ -6,6 +6,7 @@ import { queryHaproxyStats, type HaproxyStats } from './haproxy-stats.ts';
 import { collectLvs, type LvsCollection, type LvsCommands } from './lvs-collector.ts';
 import { emptySnapshot, type Snapshot } from './snapshot.ts';
 import type { StatsMemory } from './stats-memory.ts';
+import { AgentError, errorMessage } from '../util/errors.ts';
 
 export interface CollectOptions {
   paths: AgentPaths;
@@ -18,7 +19,7 @@ export interface CollectOptions {
   memory: StatsMemory;
 }
 
-class DeadlineExceeded extends Error {}
+class DeadlineExceeded extends AgentError {}
 
 /**
  * Reads every source in parallel, each bounded by the same deadline. Listeners come from the
@@ -42,7 +43,7 @@ export async function collectSnapshot(options: CollectOptions): Promise<Snapshot
     const [haproxyParts, lvs] = await Promise.all([
       Promise.all(lbIds.map((lbId) => loadBalancerPart(options, lbId, bounded, remaining()))),
       collectLvs({ paths: options.paths, namespace: options.namespace, timeoutMs: remaining(), commands: options.lvsCommands }).catch(
-        (error: unknown): LvsCollection => ({ listeners: [], pools: [], problems: [{ source: 'lvs', message: errorText(error) }] }),
+        (error: unknown): LvsCollection => ({ listeners: [], pools: [], problems: [{ source: 'lvs', message: errorMessage(error) }] }),
       ),
     ]);
     const running = new Set<string>();
@@ -90,7 +91,7 @@ async function loadBalancerPart(
   } catch (error) {
     const remembered = memory.missed(lbId);
     const stats = remembered.stats ? withoutCounters(remembered.stats) : await configuredListeners(paths, lbId);
-    return { lbId, stats, problem: errorText(error), misses: remembered.misses };
+    return { lbId, stats, problem: errorMessage(error), misses: remembered.misses };
   }
 }
 
@@ -112,6 +113,3 @@ async function configuredListeners(paths: AgentPaths, lbId: string): Promise<Hap
   }
 }
 
-function errorText(reason: unknown): string {
-  return reason instanceof Error ? reason.message : String(reason);
-}

@@ -12,6 +12,7 @@ import { systemLvsCommands, type LvsCommands } from './lvs-collector.ts';
 import { buildMessage, memberCount } from './message.ts';
 import { emptySnapshot, type CollectionProblem, type SilentLoadBalancer, type Snapshot } from './snapshot.ts';
 import { StatsMemory } from './stats-memory.ts';
+import { errorMessage } from '../util/errors.ts';
 
 export interface BeatResult {
   /** When the beat began (performance.now() milliseconds). */
@@ -113,7 +114,7 @@ export class HeartbeatLoop extends EventEmitter<{ beat: [BeatResult]; wedged: [S
         this.emit('beat', await this.beat());
       } catch (error) {
         // beat() handles its own failures; this is the last line of defence for the schedule.
-        this.#logger.error({ err: (error as Error).message }, 'heartbeat failed unexpectedly');
+        this.#logger.error({ err: errorMessage(error) }, 'heartbeat failed unexpectedly');
       }
       // Fixed rate: the next beat is due one interval after this one began (re-read while waiting).
       while (!this.#stopped) {
@@ -179,7 +180,7 @@ export class HeartbeatLoop extends EventEmitter<{ beat: [BeatResult]; wedged: [S
       });
     } catch (error) {
       snapshot = emptySnapshot();
-      snapshot.problems.push({ source: 'collector', message: (error as Error).message });
+      snapshot.problems.push({ source: 'collector', message: errorMessage(error) });
     }
     result.problems = snapshot.problems;
     this.#reportProblems(snapshot.problems);
@@ -209,7 +210,7 @@ export class HeartbeatLoop extends EventEmitter<{ beat: [BeatResult]; wedged: [S
         );
       }
     } catch (error) {
-      this.#logger.error({ err: (error as Error).message }, 'cannot encode heartbeat');
+      this.#logger.error({ err: errorMessage(error) }, 'cannot encode heartbeat');
       await persisted;
       return finish();
     }
@@ -275,7 +276,7 @@ export class HeartbeatLoop extends EventEmitter<{ beat: [BeatResult]; wedged: [S
           resolve(!error);
         });
       } catch (error) {
-        this.#logger.debug({ err: (error as Error).message, to: destination.entry }, 'heartbeat send failed');
+        this.#logger.debug({ err: errorMessage(error), to: destination.entry }, 'heartbeat send failed');
         resolve(false);
       }
     });

@@ -6,6 +6,7 @@ import { isPidFileAlive } from '../util/process-state.ts';
 import { runCommand } from '../util/run-command.ts';
 import { parseIpvsadm, parseLvsConfig, parseProcIpVs, type IpvsadmEntry, type LvsListenerConfig } from './lvs-parse.ts';
 import type { CollectionProblem, ListenerCounters, ListenerSample, PoolSample } from './snapshot.ts';
+import { errorMessage } from '../util/errors.ts';
 
 /** The two kernel views the LVS part reads; tests substitute recorded output (no IPVS here). */
 export interface LvsCommands {
@@ -66,7 +67,7 @@ export async function collectLvs(options: LvsCollectOptions): Promise<LvsCollect
       try {
         text = await readFile(lvsConfigPath(paths, id), 'utf8');
       } catch (error) {
-        result.problems.push({ source: `lvs ${id}`, message: (error as Error).message });
+        result.problems.push({ source: `lvs ${id}`, message: errorMessage(error) });
         return;
       }
       const config = parseLvsConfig(text);
@@ -102,7 +103,7 @@ export async function collectLvs(options: LvsCollectOptions): Promise<LvsCollect
       readKernelTable(options.namespace),
     ]);
     if (stats.status === 'fulfilled') statistics = stats.value;
-    else result.problems.push({ source: 'ipvsadm', message: (stats.reason as Error).message });
+    else result.problems.push({ source: 'ipvsadm', message: errorMessage(stats.reason) });
     if (table.status === 'fulfilled') kernelTable = table.value;
   }
 
@@ -169,7 +170,7 @@ async function poolSample(
   try {
     kernel = parseProcIpVs(await readKernelTable(config.namespace ?? options.namespace), config.vips);
   } catch (error) {
-    problems.push({ source: `lvs ${listenerId}`, message: (error as Error).message });
+    problems.push({ source: `lvs ${listenerId}`, message: errorMessage(error) });
     for (const member of config.members) members.set(member.id, member.ipPort === undefined ? 'MAINT' : 'RESTARTING');
     return { key: config.poolId, status: 'UNKNOWN', members };
   }

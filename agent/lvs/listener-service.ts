@@ -1,10 +1,10 @@
 import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { md5Hex } from '../util/md5.ts';
-import { appError, frameworkError } from '../api/errors.ts';
+import { appError, frameworkError } from '../domain/refusal.ts';
 import type { AgentContext } from '../context.ts';
 import type { LbAction, LvsListenerBackend } from '../haproxy/lifecycle.ts';
-import { jsonReply, type Reply } from '../api/reply.ts';
+import { jsonReply, type Reply } from '../domain/reply.ts';
 import { removeFiles } from '../daemons/direct-daemon.ts';
 import { listLvsListeners, lvsChildPidPaths, lvsConfigPath, lvsListenerExists, lvsPidPath } from './layout.ts';
 import { createLvsProcessManager, type LvsProcessManager, type LvsProcessOptions } from './process-manager.ts';

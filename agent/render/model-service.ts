@@ -1,7 +1,7 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { md5Hex } from '../util/md5.ts';
-import { appError } from '../api/errors.ts';
+import { appError } from '../domain/refusal.ts';
 import type { AgentContext } from '../context.ts';
 import type { HaproxyService } from '../haproxy/lifecycle.ts';
 import type { LvsListenerService, LvsUndo } from '../lvs/listener-service.ts';
@@ -9,7 +9,7 @@ import { haproxyVersion } from '../haproxy/version.ts';
 import { isHaproxyRunning, loadBalancerExists } from '../haproxy/layout.ts';
 import { lvsConfigPath } from '../lvs/layout.ts';
 import { queryHaproxyStats } from '../heartbeat/haproxy-stats.ts';
-import { jsonReply, type Reply } from '../api/reply.ts';
+import { jsonReply, type Reply } from '../domain/reply.ts';
 import { ensureDirectory, writeFileAtomic } from '../util/atomic-file.ts';
 import { isSafeId } from '../util/identifiers.ts';
 import { certificateFiles } from './certificates.ts';
@@ -17,6 +17,7 @@ import { baseRenderContext, featuresForVersion, hostFacts, type RenderContext } 
 import { renderHaproxy } from './haproxy.ts';
 import { renderLvs } from './lvs.ts';
 import { formatErrors, isLvsProtocol, validateModel, type LoadBalancerModel } from './model.ts';
+import { errorMessage } from '../util/errors.ts';
 
 const STATUS_TIMEOUT_MS = 5000;
 
@@ -189,7 +190,7 @@ export class ModelService {
     }
     if (!(await isHaproxyRunning(paths, lbId))) return jsonReply(200, { running: false, listeners: [], pools: [] });
     const stats = await queryHaproxyStats(paths.statsSocket(lbId), STATUS_TIMEOUT_MS).catch((error: unknown) => {
-      throw appError(503, 'Status unavailable', error instanceof Error ? error.message : String(error));
+      throw appError(503, 'Status unavailable', errorMessage(error));
     });
     return jsonReply(200, {
       running: true,
@@ -204,12 +205,11 @@ export class ModelService {
 
   async #readStored(lbId: string): Promise<StoredModel | undefined> {
     if (!isSafeId(lbId)) return undefined;
-    try {
-      const stored = JSON.parse(await readFile(this.modelPath(lbId), 'utf8')) as StoredModel;
-      return (typeof stored.config_md5 === 'string' || stored.config_md5 === null) && stored.model ? stored : undefined;
-    } catch {
-      return undefined;
-    }
+    const text = await readFile(this.modelPath(lbId), 'utf8').catch(() => undefined);
+    if (text === undefined) return undefined;
+    const stored = parseStoredModel(text);
+    if (stored === undefined) this.#context.logger.warn({ lbId, path: this.modelPath(lbId) }, 'model.json is not a valid stored model; ignoring it');
+    return stored;
   }
 }
 
@@ -223,3 +223,32 @@ interface StoredModel {
   model: LoadBalancerModel;
 }
 
+/**
+ * model.json as read back from disk: checked like an upload (a file edited or damaged on disk
+ * must not reach the renderers or a GET), undefined when it is not a stored model.
+ */
+function parseStoredModel(text: string): StoredModel | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const { config_md5: configMd5, lvs_md5: lvsMd5, model } = value as Record<string, unknown>;
+  if (configMd5 !== null && !(typeof configMd5 === 'string' && MD5_HEX.test(configMd5))) return undefined;
+  let digests: Record<string, string> | undefined;
+  if (lvsMd5 !== undefined) {
+    if (typeof lvsMd5 !== 'object' || lvsMd5 === null || Array.isArray(lvsMd5)) return undefined;
+    digests = {};
+    for (const [id, digest] of Object.entries(lvsMd5)) {
+      if (!isSafeId(id) || typeof digest !== 'string' || !MD5_HEX.test(digest)) return undefined;
+      digests[id] = digest;
+    }
+  }
+  const checked = validateModel(model);
+  if (!checked.ok) return undefined;
+  return digests === undefined ? { config_md5: configMd5, model: checked.model } : { config_md5: configMd5, lvs_md5: digests, model: checked.model };
+}
+
+const MD5_HEX = /^[0-9a-f]{32}$/u;

@@ -10,7 +10,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { restartAgentProcess, startAgentProcess, type AgentHandle } from '../helpers/agent-harness.ts';
-import { freePort, httpGet, killHaproxyUnder, processesMentioning, startMembers, testHaproxyConfig, waitFor } from '../helpers/haproxy-fixtures.ts';
+import { httpGet, killHaproxyUnder, processesMentioning, startMembers, testHaproxyConfig, waitFor } from '../helpers/haproxy-fixtures.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const ROUNDS = 6;
 

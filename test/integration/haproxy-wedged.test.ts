@@ -6,7 +6,8 @@ import { DirectProcessManager } from '../../agent/haproxy/direct-manager.ts';
 import { HaproxyService } from '../../agent/haproxy/lifecycle.ts';
 import { readPidFile, signal } from '../../agent/util/process-state.ts';
 import { lifecycleContext } from '../helpers/lifecycle-context.ts';
-import { freePort, httpGet, killHaproxyUnder } from '../helpers/haproxy-fixtures.ts';
+import { httpGet, killHaproxyUnder } from '../helpers/haproxy-fixtures.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const config = (socket: string, port: number) =>
   [

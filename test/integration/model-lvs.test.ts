@@ -17,7 +17,8 @@ import { fileExists } from '../../agent/util/atomic-file.ts';
 import { isProcessAlive, readPidFile } from '../../agent/util/process-state.ts';
 import { runCommand } from '../../agent/util/run-command.ts';
 import { runAmphoractl, startAgentProcess, type AgentHandle } from '../helpers/agent-harness.ts';
-import { freePort, killHaproxyUnder, waitFor } from '../helpers/haproxy-fixtures.ts';
+import { killHaproxyUnder, waitFor } from '../helpers/haproxy-fixtures.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { KERNEL_HAS_IPVS, killKeepalivedUnder } from '../helpers/lvs-fixtures.ts';
 
 const namespace = `lvs-${randomBytes(4).toString('hex')}`;

@@ -2,9 +2,8 @@ import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { Router, type Request } from 'express';
 import type { AgentContext } from '../../context.ts';
-import { ClientCaError, ClientCaLockoutError, replaceClientCa } from '../../certs/client-ca.ts';
+import { uploadClientCa, type TlsReload } from '../../certs/agent-certificate-service.ts';
 import { readTrust } from '../../certs/trust.ts';
-import { appError } from '../errors.ts';
 import { readBody } from '../request-body.ts';
 import { sendJson } from '../respond.ts';
 
@@ -29,7 +28,7 @@ function forceRequested(request: Request): boolean {
 }
 
 /** Extension routes: the client CA bundle and what the agent trusts and presents. */
-export function trustRouter(context: AgentContext, reloadTlsMaterial: () => Promise<void>): Router {
+export function trustRouter(context: AgentContext, reloadTlsMaterial: TlsReload): Router {
   const router = Router({ strict: true, caseSensitive: true });
 
   router.get('/1.0/trust', async (_request, response) => {
@@ -39,18 +38,7 @@ export function trustRouter(context: AgentContext, reloadTlsMaterial: () => Prom
   router.put('/1.0/client-ca', async (request, response) => {
     const body = await readBody(request, CLIENT_CA_BODY_LIMIT);
     const force = forceRequested(request);
-    const installed = await context.locks.run('client-ca', async () => {
-      let bundle: X509Certificate[];
-      try {
-        bundle = await replaceClientCa(context.config.current.amphora_agent.agent_server_ca, body, { presentedChain: presentedChain(request), force });
-      } catch (error) {
-        if (error instanceof ClientCaError) throw appError(400, 'Invalid request', error.message);
-        if (error instanceof ClientCaLockoutError) throw appError(409, 'Refused: the client CA would lock out this client', error.message);
-        throw error;
-      }
-      await reloadTlsMaterial();
-      return bundle;
-    });
+    const installed = await uploadClientCa(context, body, { presentedChain: presentedChain(request), force }, reloadTlsMaterial);
     request.log.info({ force, fingerprints: installed.map((ca) => ca.fingerprint256) }, 'client CA bundle replaced');
     sendJson(response, 202, { message: 'OK' });
   });

@@ -5,7 +5,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { HaproxyService } from '../../../agent/haproxy/lifecycle.ts';
 import { DirectProcessManager } from '../../../agent/haproxy/direct-manager.ts';
 import { lifecycleContext } from '../../helpers/lifecycle-context.ts';
-import { freePort, httpGet, killHaproxyUnder, waitFor } from '../../helpers/haproxy-fixtures.ts';
+import { httpGet, killHaproxyUnder, waitFor } from '../../helpers/haproxy-fixtures.ts';
+import { freePort } from '../../helpers/free-port.ts';
 
 const config = (socket: string, port: number) =>
   [

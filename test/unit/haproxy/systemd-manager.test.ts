@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { renderHaproxyUnit, renderNetnsUnit } from '../../../agent/daemons/systemd-units.ts';
 import { SystemdProcessManager } from '../../../agent/haproxy/systemd-manager.ts';
 import { HaproxyService } from '../../../agent/haproxy/lifecycle.ts';
-import { ApiError } from '../../../agent/api/errors.ts';
+import { refusalAnswer } from '../../helpers/refusal.ts';
 import { lifecycleContext } from '../../helpers/lifecycle-context.ts';
 import { fakeSystemctl } from '../../helpers/fake-systemctl.ts';
 
@@ -122,7 +122,8 @@ test('upload, start, reload, stop and delete drive systemctl in the reference\'s
     assert.deepEqual(stopped.body, { message: 'OK', details: `Listener ${lb} stoped` });
 
     await systemctl.failWith('stop', 'random error');
-    await assert.rejects(service.deleteObject(lb), (error: ApiError) => {
+    await assert.rejects(service.deleteObject(lb), (thrown: unknown) => {
+      const error = refusalAnswer(thrown);
       assert.equal(error.status, 500);
       assert.deepEqual(error.body, { message: 'Error stopping haproxy', details: 'random error' });
       return true;
@@ -145,7 +146,8 @@ test('enable failure answers the reference\'s (mis-named) 500', async () => {
     await systemctl.failWith('enable', 'random error');
     const service = new HaproxyService(context, { processManager: new SystemdProcessManager(context, { systemctl: systemctl.path }) });
     const lb = 'lb-0002';
-    await assert.rejects(service.uploadConfig('amp', lb, async () => Buffer.from(VALID_CONFIG(context.paths.statsSocket(lb)))), (error: ApiError) => {
+    await assert.rejects(service.uploadConfig('amp', lb, async () => Buffer.from(VALID_CONFIG(context.paths.statsSocket(lb)))), (thrown: unknown) => {
+      const error = refusalAnswer(thrown);
       assert.equal(error.status, 500);
       assert.deepEqual(error.body, { message: 'Error enabling octavia-keepalived service', details: 'random error' });
       return true;

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApiError } from '../../../agent/api/errors.ts';
+import { refusalAnswer } from '../../helpers/refusal.ts';
 import { HaproxyService } from '../../../agent/haproxy/lifecycle.ts';
 import { lvsChildPidPaths, lvsConfigPath, lvsPidPath } from '../../../agent/lvs/layout.ts';
 import { LvsListenerService } from '../../../agent/lvs/listener-service.ts';
@@ -88,7 +88,8 @@ test('upload, start, reload, stop and delete drive systemctl as the reference do
     assert.deepEqual(await calls(), [`start ${unit}`, `restart ${unit}`, `stop ${unit}`]);
 
     await systemctl.failWith('restart', 'Job failed');
-    await assert.rejects(haproxy.runAction(id, 'reload'), (error: ApiError) => {
+    await assert.rejects(haproxy.runAction(id, 'reload'), (thrown: unknown) => {
+      const error = refusalAnswer(thrown);
       assert.equal(error.status, 500);
       assert.deepEqual(error.body, { message: `Failed to restart keepalivedlvs listener ${id}`, details: 'Job failed' });
       return true;
@@ -97,7 +98,8 @@ test('upload, start, reload, stop and delete drive systemctl as the reference do
     // "Running": a pid file naming a live process; stop failure stops the delete before any file goes.
     await writeFile(lvsPidPath(context.paths, id), `${process.pid}\n`);
     await systemctl.failWith('stop', 'cannot stop');
-    await assert.rejects(haproxy.deleteObject(id), (error: ApiError) => {
+    await assert.rejects(haproxy.deleteObject(id), (thrown: unknown) => {
+      const error = refusalAnswer(thrown);
       assert.deepEqual([error.status, error.body], [500, { message: 'Error stopping keepalivedlvs', details: 'cannot stop' }]);
       return true;
     });
@@ -105,7 +107,8 @@ test('upload, start, reload, stop and delete drive systemctl as the reference do
     await rm(join(directory, 'fake-bin', 'fail-stop'));
 
     await systemctl.failWith('disable', 'cannot disable');
-    await assert.rejects(haproxy.deleteObject(id), (error: ApiError) => {
+    await assert.rejects(haproxy.deleteObject(id), (thrown: unknown) => {
+      const error = refusalAnswer(thrown);
       assert.deepEqual([error.status, error.body], [500, { message: `Error disabling octavia-keepalivedlvs-${id} service`, details: 'cannot disable' }]);
       return true;
     });
@@ -131,7 +134,8 @@ test('enable failure on upload is the reference\'s 500', async () => {
     await systemctl.failWith('enable', 'no such unit');
     const lvs = new LvsListenerService(context, { processManager: new KeepalivedSystemdManager(context, { systemctl: systemctl.path }) });
     const id = randomUUID();
-    await assert.rejects(lvs.upload(id, async () => Buffer.from(disabledLvsConfig('lb', id, 'amphora-haproxy'))), (error: ApiError) => {
+    await assert.rejects(lvs.upload(id, async () => Buffer.from(disabledLvsConfig('lb', id, 'amphora-haproxy'))), (thrown: unknown) => {
+      const error = refusalAnswer(thrown);
       assert.deepEqual([error.status, error.body], [500, { message: 'Error enabling octavia-keepalivedlvs service', details: 'no such unit' }]);
       return true;
     });
