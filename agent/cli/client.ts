@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import type { LoadBalancerModel } from '../render/model.ts';
+import type { LoadBalancerModel } from '../model/types.ts';
 import type { Connection } from './connection.ts';
 import { CliError } from './errors.ts';
 import { errorMessage } from '../util/errors.ts';

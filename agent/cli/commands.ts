@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { HealthMonitor, Listener, LoadBalancerModel, Member, Pool } from '../render/model.ts';
-import { isLvsProtocol } from '../render/model.ts';
+import type { HealthMonitor, Listener, LoadBalancerModel, Member, Pool } from '../model/types.ts';
+import { isLvsProtocol } from '../model/rules.ts';
 import { OptionReader, parseArgs } from './args.ts';
 import { AgentClient, type LiveStatus } from './client.ts';
 import { CONNECTION_OPTIONS, resolveConnection } from './connection.ts';

@@ -1,4 +1,4 @@
-import type { HealthMonitor, Listener, LoadBalancerModel, Member, Pool } from '../render/model.ts';
+import type { HealthMonitor, Listener, LoadBalancerModel, Member, Pool } from '../model/types.ts';
 import type { OptionReader } from './args.ts';
 import { CliError } from './errors.ts';
 import type { Row } from './output.ts';
