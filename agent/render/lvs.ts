@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { RenderContext } from './context.ts';
 import { ipFamily } from '../util/ip.ts';
 import { expandExpectedCodes, isLvsProtocol } from '../model/rules.ts';
-import { type HealthMonitor, type LoadBalancerModel, type Member, type Pool } from '../model/types.ts';
+import type { HealthMonitor, LoadBalancerModel, Member, Pool } from '../model/types.ts';
 import { RenderError, renderTemplate } from './template-engine.ts';
 
 /**
