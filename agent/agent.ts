@@ -20,6 +20,8 @@ import { createHeartbeatSender } from './heartbeat/sender.ts';
 import { PlugService } from './network/plug-service.ts';
 import { createAddressAdvertiser } from './network/advertise.ts';
 import { startExpiryWarnings } from './certs/trust.ts';
+import { ModelService } from './model/service.ts';
+import { InterfaceService } from './network/interface-service.ts';
 
 export interface StartOptions {
   configFiles: string[];
@@ -81,6 +83,8 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
     info,
     haproxy,
     lvs,
+    models: new ModelService(context, haproxy, lvs),
+    interfaces: new InterfaceService(context),
     listenerCertificates: createListenerCertificates(context),
     plug,
     reloadTlsMaterial: async () => api?.reloadTlsMaterial(),

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { runCommand } from '../../../agent/util/run-command.ts';
 import { certificateFiles } from '../../../agent/render/certificates.ts';
 import type { RenderContext } from '../../../agent/render/context.ts';
-import type { LoadBalancerModel } from '../../../agent/render/model.ts';
+import type { LoadBalancerModel } from '../../../agent/model/types.ts';
 import { haproxyPeerName as peerName } from '../../../agent/haproxy/peer-name.ts';
 
 /**
