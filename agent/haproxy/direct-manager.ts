@@ -189,7 +189,7 @@ export class DirectProcessManager implements HaproxyProcessManager {
       }
       await sleep(10);
     }
-    return { ok: false, output: `haproxy-${lbId} started no new worker within ${RELOAD_SETTLE_MS} ms` };
+    return { ok: false, signalled: true, output: `haproxy-${lbId} started no new worker within ${RELOAD_SETTLE_MS} ms` };
   }
 
   async #statsSocket(lbId: string): Promise<string | undefined> {

@@ -1,3 +1,4 @@
+import { MAX_RENDERED_SERVER_LINES } from './limits.ts';
 import { LISTENER_POOL_PROTOCOLS } from './rules.ts';
 import type { LoadBalancer, ValidationOptions } from './types.ts';
 import { Checker } from './validation-kit.ts';
@@ -15,9 +16,18 @@ export function crossCheck(check: Checker, lb: LoadBalancer, warnings: string[],
   };
   lb.listeners.forEach((l, i) => claim(l.id, `${base}.listeners[${i}].id`));
   lb.pools.forEach((p, i) => claim(p.id, `${base}.pools[${i}].id`));
+  const amphoraIds = new Set<string>();
   lb.amphorae.forEach((a, i) => {
-    if (lb.amphorae.findIndex((o) => o.id === a.id) !== i) check.fail(`${base}.amphorae[${i}].id`, 'duplicates another amphora id');
+    if (amphoraIds.has(a.id)) check.fail(`${base}.amphorae[${i}].id`, 'duplicates another amphora id');
+    amphoraIds.add(a.id);
   });
+  const serverLines = renderedServerLines(lb);
+  if (serverLines > MAX_RENDERED_SERVER_LINES) {
+    check.fail(
+      `${base}.listeners`,
+      `would render ${serverLines} server lines (each listener renders every pool it uses, members included); at most ${MAX_RENDERED_SERVER_LINES}`,
+    );
+  }
 
   const portOwners = new Map<string, number>();
   lb.listeners.forEach((listener, i) => {
@@ -99,4 +109,17 @@ export function crossCheck(check: Checker, lb: LoadBalancer, warnings: string[],
     if (pool.crl_container !== null && pool.ca_tls_container === null) check.fail(`${at}.crl_container`, 'requires ca_tls_container');
   });
   if (lb.vrrp_group !== null && lb.topology !== 'ACTIVE_STANDBY') warnings.push('vrrp_group is ignored unless topology is ACTIVE_STANDBY');
+}
+
+/** Server lines of the haproxy.cfg: per listener, the members of each pool it uses once. */
+export function renderedServerLines(lb: LoadBalancer): number {
+  const membersByPool = new Map(lb.pools.map((pool) => [pool.id, pool.members.length]));
+  let lines = 0;
+  for (const listener of lb.listeners) {
+    const used = new Set<string>();
+    if (listener.default_pool_id !== null) used.add(listener.default_pool_id);
+    for (const policy of listener.l7policies) if (policy.redirect_pool_id !== null) used.add(policy.redirect_pool_id);
+    for (const poolId of used) lines += membersByPool.get(poolId) ?? 0;
+  }
+  return lines;
 }

@@ -15,13 +15,11 @@ import { isSafeId } from '../util/identifiers.ts';
 import { certificateFiles } from '../render/certificates.ts';
 import { baseRenderContext, featuresForVersion, type RenderContext } from '../render/context.ts';
 import { readHostFacts } from '../info/host-facts.ts';
-import { renderHaproxy } from '../render/haproxy.ts';
-import { renderLvs } from '../render/lvs.ts';
-import { formatErrors, validateModel } from './validation.ts';
-import { isLvsProtocol } from './rules.ts';
 import type { LoadBalancerModel } from './types.ts';
 import { errorMessage } from '../util/errors.ts';
 import { ModelStore, type StoredModel } from './store.ts';
+import { prepareModelOffThread } from './prepare.ts';
+import { withSecretReferences } from './secret-references.ts';
 
 const STATUS_TIMEOUT_MS = 5000;
 
@@ -67,32 +65,20 @@ export class ModelService {
 
   async put(amphoraId: string, lbId: string, body: Uint8Array): Promise<Reply> {
     if (!isSafeId(lbId) || !isSafeId(amphoraId)) throw appError(400, 'Invalid request', 'Invalid load balancer or amphora id');
-    let input: unknown;
-    try {
-      input = JSON.parse(Buffer.from(body).toString('utf8'));
-    } catch {
-      throw appError(400, 'Invalid request', 'The body is not JSON');
-    }
-    const result = validateModel(input);
-    if (!result.ok) throw appError(400, 'Invalid model', formatErrors(result.errors));
-    const model: LoadBalancerModel = result.model;
-    if (model.loadbalancer.id !== lbId) throw appError(400, 'Invalid model', `loadbalancer.id: must be ${lbId}, the id in the URL`);
-
     const ctx = await this.renderContext(amphoraId);
-    const lvsListeners = model.loadbalancer.listeners.filter((l) => isLvsProtocol(l.protocol));
-    for (const listener of lvsListeners) {
+    const prepared = await prepareModelOffThread(body, ctx);
+    if (!prepared.ok) throw appError(400, prepared.message, prepared.details);
+    const { model, warnings } = prepared;
+    if (model.loadbalancer.id !== lbId) throw appError(400, 'Invalid model', `loadbalancer.id: must be ${lbId}, the id in the URL`);
+    for (const config of prepared.lvsConfigs) {
       // LVS listener ids share one namespace with load balancers (§4.1).
-      if (!isSafeId(listener.id) || listener.id === lbId || (await loadBalancerExists(this.#context.paths, listener.id))) {
-        throw appError(400, 'Invalid model', `loadbalancer.listeners: ${listener.id} cannot be a UDP/SCTP listener id (it names a load balancer)`);
+      if (!isSafeId(config.id) || config.id === lbId || (await loadBalancerExists(this.#context.paths, config.id))) {
+        throw appError(400, 'Invalid model', `loadbalancer.listeners: ${config.id} cannot be a UDP/SCTP listener id (it names a load balancer)`);
       }
     }
-    const lvsConfigs = lvsListeners.map((l) => ({ id: l.id, bytes: Buffer.from(renderLvs(model, l.id, ctx), 'utf8') }));
-    // haproxy serves the TCP-family listeners; a model without listeners keeps its (empty)
-    // haproxy too, one of UDP/SCTP listeners only has none, as with the controller.
-    const hasHaproxyListeners = lvsListeners.length < model.loadbalancer.listeners.length || lvsListeners.length === 0;
-    const rendered = hasHaproxyListeners ? renderHaproxy(model, ctx) : undefined;
-    const warnings = [...result.warnings, ...(rendered?.warnings ?? [])];
-    for (const warning of rendered?.warnings ?? []) this.#context.logger.warn({ lbId }, warning);
+    const lvsConfigs = prepared.lvsConfigs.map((config) => ({ id: config.id, bytes: Buffer.from(config.text, 'utf8') }));
+    const hasHaproxyListeners = prepared.haproxyText !== undefined;
+    for (const warning of warnings) this.#context.logger.warn({ lbId }, warning);
 
     /** UDP/SCTP listeners, then (after the haproxy part is live) model.json; undone together. */
     const applyLvsAndRecord = async (haproxyLive: Buffer | undefined): Promise<void> => {
@@ -119,7 +105,7 @@ export class ModelService {
       }
     };
 
-    if (rendered === undefined) {
+    if (prepared.haproxyText === undefined) {
       await this.#haproxy.exclusive(lbId, () => applyLvsAndRecord(undefined));
       return jsonReply(202, { message: 'OK', warnings }, md5Hex(lvsConfigs.map((config) => md5Hex(config.bytes)).join('')));
     }
@@ -129,7 +115,7 @@ export class ModelService {
     // bytes are kept so that a refused config also leaves the live certificates as they were.
     const replacedCertificates: { path: string; previous: Buffer | undefined }[] = [];
     try {
-      const applied = await this.#haproxy.applyConfig(amphoraId, lbId, Buffer.from(rendered.text, 'utf8'), {
+      const applied = await this.#haproxy.applyConfig(amphoraId, lbId, Buffer.from(prepared.haproxyText, 'utf8'), {
         beforeInstall: async () => {
           for (const file of certificateFiles(model, ctx)) {
             await ensureDirectory(dirname(file.path), 0o700);
@@ -139,7 +125,9 @@ export class ModelService {
         },
         onLive: async () => applyLvsAndRecord((await this.#haproxy.store.read(lbId)) ?? Buffer.alloc(0)),
       });
-      return jsonReply(202, { message: 'OK', warnings }, applied.etag);
+      if (applied.unconfirmed !== undefined) this.#context.logger.warn({ lbId }, applied.unconfirmed);
+      const replyWarnings = applied.unconfirmed === undefined ? warnings : [...warnings, applied.unconfirmed];
+      return jsonReply(202, { message: 'OK', warnings: replyWarnings }, applied.etag);
     } catch (error) {
       for (const { path, previous } of replacedCertificates.reverse()) {
         if (previous === undefined) await rm(path, { force: true });
@@ -159,7 +147,7 @@ export class ModelService {
     if (!(await this.#isCurrent(lbId, stored))) {
       throw appError(409, 'Model out of date', `The configuration of ${lbId} was replaced since its model was applied`);
     }
-    return jsonReply(200, stored.model, md5Hex(JSON.stringify(stored.model)));
+    return jsonReply(200, withSecretReferences(stored.model), md5Hex(JSON.stringify(stored.model)));
   }
 
   /** Every config the model produced is on disk unchanged (haproxy.cfg absent for UDP-only). */
@@ -179,7 +167,7 @@ export class ModelService {
     const entries = await readdir(this.#context.paths.basePath, { withFileTypes: true }).catch(() => []);
     for (const lbId of entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort()) {
       const stored = await this.#store.read(lbId);
-      if (stored && (await this.#isCurrent(lbId, stored))) models.push(stored.model);
+      if (stored && (await this.#isCurrent(lbId, stored))) models.push(withSecretReferences(stored.model));
     }
     return jsonReply(200, { amphora_id: this.#context.config.current.amphora_agent.amphora_id, models });
   }

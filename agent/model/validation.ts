@@ -1,6 +1,7 @@
 import { crossCheck } from './cross-check.ts';
 import { cipherProblem, isLvsProtocol, monitorTypesFor, redirectUrlProblem } from './rules.ts';
 import { ALPN_PROTOCOLS, DEFAULT_ALPN, DEFAULT_TLS_VERSIONS, type Amphora, CLIENT_AUTH_MODES, type HealthMonitor, type HostRoute, HTTP_METHODS, INSERT_HEADERS, L7_ACTIONS, L7_COMPARE_TYPES, L7_RULE_TYPES, type L7Policy, type L7Rule, LB_ALGORITHMS, type Listener, LISTENER_PROTOCOLS, type LoadBalancer, MAX_L7_RULES_PER_POLICY, MAX_TIMEOUT_MS, type Member, MONITOR_TYPES, OWASP_SUITE_B_CIPHERS, type PemSecret, PERSISTENCE_TYPES, type Pool, POOL_PROTOCOLS, type PoolProtocol, PROVISIONING_STATUSES, type ProvisioningStatus, type SessionPersistence, type Subnet, TLS_VERSIONS, type TlsContainer, TOPOLOGIES, type ValidationOptions, type ValidationResult, type Vip, type VrrpGroup } from './types.ts';
+import { MAX_REPORTED_ERRORS, MODEL_LIMITS } from './limits.ts';
 import { Checker, type FieldError, join, type JsonObject } from './validation-kit.ts';
 import { ipFamily, isNetmaskLike, parseNetwork } from '../util/ip.ts';
 
@@ -49,7 +50,9 @@ export function validateModel(input: unknown, options: ValidationOptions = {}): 
 
 /** Throws a readable error (all field errors on one line each) when the model is invalid. */
 export function formatErrors(errors: FieldError[]): string {
-  return errors.map((e) => `${e.path}: ${e.reason}`).join('; ');
+  const shown = errors.slice(0, MAX_REPORTED_ERRORS).map((e) => `${e.path}: ${e.reason}`);
+  if (errors.length > MAX_REPORTED_ERRORS) shown.push(`and ${errors.length - MAX_REPORTED_ERRORS} more`);
+  return shown.join('; ');
 }
 
 function readId(check: Checker, obj: JsonObject, key: string, path: string, required = true): string | undefined {
@@ -112,7 +115,7 @@ function readLoadBalancer(check: Checker, obj: JsonObject, path: string, options
     if (vipObj) vip = readVip(check, vipObj, join(path, 'vip'));
   }
   const additionalVips = check
-    .array(obj.additional_vips, join(path, 'additional_vips'))
+    .array(obj.additional_vips, join(path, 'additional_vips'), MODEL_LIMITS.additional_vips)
     .map((v, i) => {
       const at = join(join(path, 'additional_vips'), i);
       const o = check.object(v, at);
@@ -120,16 +123,16 @@ function readLoadBalancer(check: Checker, obj: JsonObject, path: string, options
     })
     .filter((v): v is Vip => v !== undefined);
   const amphorae = check
-    .array(obj.amphorae, join(path, 'amphorae'))
+    .array(obj.amphorae, join(path, 'amphorae'), MODEL_LIMITS.amphorae)
     .map((a, i) => readAmphora(check, a, join(join(path, 'amphorae'), i)))
     .filter((a): a is Amphora => a !== undefined);
   const vrrpGroup = obj.vrrp_group === undefined || obj.vrrp_group === null ? null : readVrrpGroup(check, obj.vrrp_group, join(path, 'vrrp_group'), id);
   const listeners = check
-    .array(obj.listeners, join(path, 'listeners'))
+    .array(obj.listeners, join(path, 'listeners'), MODEL_LIMITS.listeners)
     .map((l, i) => readListener(check, l, join(join(path, 'listeners'), i), options))
     .filter((l): l is Listener => l !== undefined);
   const pools = check
-    .array(obj.pools, join(path, 'pools'))
+    .array(obj.pools, join(path, 'pools'), MODEL_LIMITS.pools)
     .map((p, i) => readPool(check, p, join(join(path, 'pools'), i), options))
     .filter((p): p is Pool => p !== undefined);
   if (id === undefined || vip === undefined) return undefined;
@@ -165,7 +168,7 @@ function readVip(check: Checker, obj: JsonObject, path: string): Vip | undefined
       }
       const gateway = readIp(check, s, 'gateway_ip', at, false) ?? null;
       const routes = check
-        .array(s.host_routes, join(at, 'host_routes'))
+        .array(s.host_routes, join(at, 'host_routes'), MODEL_LIMITS.host_routes)
         .map((r, i) => {
           const rat = join(join(at, 'host_routes'), i);
           const ro = check.object(r, rat);
@@ -234,7 +237,7 @@ function readTlsContainer(check: Checker, value: unknown, path: string): TlsCont
   const certificate = readPem(check, obj.certificate, join(path, 'certificate'), true);
   const privateKey = readPem(check, obj.private_key, join(path, 'private_key'), true);
   const intermediates = check
-    .array(obj.intermediates, join(path, 'intermediates'))
+    .array(obj.intermediates, join(path, 'intermediates'), MODEL_LIMITS.intermediates)
     .map((p, i) => readPem(check, p, join(join(path, 'intermediates'), i), true))
     .filter((p): p is string => p !== undefined);
   if (certificate === undefined || privateKey === undefined) return undefined;
@@ -348,7 +351,7 @@ function readListener(check: Checker, value: unknown, path: string, options: Val
     }
   }
   const allowedCidrs = check
-    .array(obj.allowed_cidrs, join(path, 'allowed_cidrs'))
+    .array(obj.allowed_cidrs, join(path, 'allowed_cidrs'), MODEL_LIMITS.allowed_cidrs)
     .map((c, i) => {
       const at = join(join(path, 'allowed_cidrs'), i);
       if (typeof c !== 'string' || typeof parseNetwork(c) === 'string') {
@@ -364,13 +367,13 @@ function readListener(check: Checker, value: unknown, path: string, options: Val
       ? null
       : (readTlsContainer(check, obj.default_tls_container, join(path, 'default_tls_container')) ?? null);
   const sni = check
-    .array(obj.sni_containers, join(path, 'sni_containers'))
+    .array(obj.sni_containers, join(path, 'sni_containers'), MODEL_LIMITS.sni_containers)
     .map((c, i) => readTlsContainer(check, c, join(join(path, 'sni_containers'), i)))
     .filter((c): c is TlsContainer => c !== undefined);
   const hstsMaxAge = check.integer(obj, 'hsts_max_age', path, { min: 0, max: 2 ** 31 - 1 }) ?? null;
 
   const policies = check
-    .array(obj.l7policies, join(path, 'l7policies'))
+    .array(obj.l7policies, join(path, 'l7policies'), MODEL_LIMITS.l7policies)
     .map((p, i) => readPolicy(check, p, join(join(path, 'l7policies'), i), i + 1))
     .filter((p): p is L7Policy => p !== undefined);
   // Render order is position order; equal positions keep their list order.
@@ -447,8 +450,7 @@ function readPolicy(check: Checker, value: unknown, path: string, defaultPositio
   if (action === 'REDIRECT_TO_POOL' && redirectPoolId === null) {
     check.fail(join(path, 'redirect_pool_id'), 'is required for REDIRECT_TO_POOL');
   }
-  const rulesRaw = check.array(obj.rules, join(path, 'rules'));
-  if (rulesRaw.length > MAX_L7_RULES_PER_POLICY) check.fail(join(path, 'rules'), `must hold at most ${MAX_L7_RULES_PER_POLICY} rules`);
+  const rulesRaw = check.array(obj.rules, join(path, 'rules'), MAX_L7_RULES_PER_POLICY);
   const rules = rulesRaw
     .map((r, i) => readRule(check, r, join(join(path, 'rules'), i)))
     .filter((r): r is L7Rule => r !== undefined);
@@ -570,7 +572,7 @@ function readPool(check: Checker, value: unknown, path: string, options: Validat
       ? null
       : (readMonitor(check, obj.healthmonitor, join(path, 'healthmonitor'), protocol) ?? null);
   const members = check
-    .array(obj.members, join(path, 'members'))
+    .array(obj.members, join(path, 'members'), MODEL_LIMITS.members)
     .map((m, i) => readMember(check, m, join(join(path, 'members'), i)))
     .filter((m): m is Member => m !== undefined);
   const seen = new Set<string>();
