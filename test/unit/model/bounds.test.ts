@@ -7,7 +7,7 @@ import { secretFileName } from '../../../agent/model/rules.ts';
 import { withSecretReferences } from '../../../agent/model/secret-references.ts';
 import { formatErrors, validateModel } from '../../../agent/model/validation.ts';
 import { baseRenderContext, featuresForVersion } from '../../../agent/render/context.ts';
-import { fixtureB, listenerOf, poolOf, tlsMaterial, type Json } from '../render/fixtures.ts';
+import { fixtureB, listenerOf, poolOf, tlsMaterial, type Json } from '../../helpers/model-fixtures.ts';
 
 const ctx = baseRenderContext({
   thisAmphoraId: 'sample_amphora_id_1',

@@ -4,7 +4,7 @@ import { expandExpectedCodes } from '../../../agent/model/rules.ts';
 import { OWASP_SUITE_B_CIPHERS } from '../../../agent/model/types.ts';
 import { validateModel } from '../../../agent/model/validation.ts';
 import type { FieldError } from '../../../agent/model/validation-kit.ts';
-import { fixtureB, listenerOf, poolOf, tlsMaterial, udpFixture, type Json } from '../render/fixtures.ts';
+import { fixtureB, listenerOf, poolOf, tlsMaterial, udpFixture, type Json } from '../../helpers/model-fixtures.ts';
 
 function errorsOf(model: unknown): FieldError[] {
   const result = validateModel(model);

@@ -8,7 +8,7 @@ import { OWASP_SUITE_B_CIPHERS, type LoadBalancerModel } from '../../../agent/mo
 import { validateModel } from '../../../agent/model/validation.ts';
 import { haproxyPeerName as peerName } from '../../../agent/haproxy/peer-name.ts';
 import { haproxyWord, RenderError, templatePath } from '../../../agent/render/template-engine.ts';
-import { fixtureB, listenerOf, poolOf, tlsMaterial, udpFixture, type Json } from './fixtures.ts';
+import { fixtureB, listenerOf, poolOf, tlsMaterial, udpFixture, type Json } from '../../helpers/model-fixtures.ts';
 
 function refusedAt(model: Json, path: string): string {
   const result = validateModel(model);

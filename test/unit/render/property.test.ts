@@ -10,7 +10,7 @@ import { MAX_RENDERED_CONFIG_BYTES } from '../../../agent/model/limits.ts';
 import { validateModel } from '../../../agent/model/validation.ts';
 import { baseRenderContext, featuresForVersion } from '../../../agent/render/context.ts';
 import { renderHaproxy } from '../../../agent/render/haproxy.ts';
-import { tlsMaterial, type Json } from './fixtures.ts';
+import { tlsMaterial, type Json } from '../../helpers/model-fixtures.ts';
 
 const ITERATIONS = 300;
 
