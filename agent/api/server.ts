@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:https';
 import { watchFile, unwatchFile } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import type { AgentConfig } from '../config/options.ts';
 import type { Logger } from '../util/logger.ts';
 import { loadSecureContextOptions, minimumTlsVersion } from '../certs/tls-material.ts';
@@ -28,7 +28,7 @@ const MAX_CONNECTIONS = 256;
  * or with one from another CA, or offering less than TLS 1.2, fails the handshake: no HTTP
  * answer is produced, as with the reference.
  */
-export async function startApiServer(config: AgentConfig, app: Express, logger: Logger): Promise<ApiServer> {
+export async function startApiServer(config: AgentConfig, app: RequestListener, logger: Logger): Promise<ApiServer> {
   const minVersion = minimumTlsVersion(config.amphora_agent.agent_tls_protocol);
   const material = await loadSecureContextOptions(config);
   const server = createServer(

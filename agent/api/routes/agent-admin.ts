@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router } from '../router.ts';
 import type { AgentContext } from '../../context.ts';
 import { uploadAgentConfig } from '../../config/agent-config-service.ts';
 import { uploadServerCertificate, type TlsReload } from '../../certs/agent-certificate-service.ts';
@@ -10,7 +10,7 @@ const CERTIFICATE_BODY_LIMIT = 1024 * 1024;
 
 /** The agent's own configuration file and server certificate. */
 export function agentAdminRouter(context: AgentContext, reloadTlsMaterial: TlsReload): Router {
-  const router = Router({ strict: true, caseSensitive: true });
+  const router = new Router();
 
   router.put('/1.0/config', async (request, response) => {
     const body = await readBody(request, CONFIG_BODY_LIMIT);

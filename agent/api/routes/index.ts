@@ -1,4 +1,4 @@
-import type { Router } from 'express';
+import type { Router } from '../router.ts';
 import type { AgentContext } from '../../context.ts';
 import type { AmphoraInfoSource } from '../../info/amphora-info.ts';
 import { amphoraRouter } from './amphora.ts';

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import { Router, type Request } from 'express';
+import { Router, type ApiRequest } from '../router.ts';
 import type { AgentContext } from '../../context.ts';
 import { uploadClientCa, type TlsReload } from '../../certs/agent-certificate-service.ts';
 import { readTrust } from '../../certs/trust.ts';
@@ -10,7 +10,7 @@ import { sendJson } from '../respond.ts';
 const CLIENT_CA_BODY_LIMIT = 1024 * 1024;
 
 /** The client's certificate chain as it was verified at the handshake, leaf first. */
-function presentedChain(request: Request): X509Certificate[] {
+function presentedChain(request: ApiRequest): X509Certificate[] {
   const chain: X509Certificate[] = [];
   let current = (request.socket as TLSSocket).getPeerCertificate(true);
   const seen = new Set<string>();
@@ -22,14 +22,14 @@ function presentedChain(request: Request): X509Certificate[] {
   return chain;
 }
 
-function forceRequested(request: Request): boolean {
-  const value = new URL(request.originalUrl, 'https://agent').searchParams.get('force');
+function forceRequested(request: ApiRequest): boolean {
+  const value = request.query.get('force');
   return value !== null && ['true', '1', 'yes'].includes(value.toLowerCase());
 }
 
 /** Extension routes: the client CA bundle and what the agent trusts and presents. */
 export function trustRouter(context: AgentContext, reloadTlsMaterial: TlsReload): Router {
-  const router = Router({ strict: true, caseSensitive: true });
+  const router = new Router();
 
   router.get('/1.0/trust', async (_request, response) => {
     sendJson(response, 200, await readTrust(context.config.current));
