@@ -20,6 +20,7 @@ import { createHeartbeatSender } from './heartbeat/sender.ts';
 import { PlugService } from './network/plug-service.ts';
 import { createAddressAdvertiser } from './network/advertise.ts';
 import { startExpiryWarnings } from './certs/trust.ts';
+import { startAgentMetricsProxy } from './metrics/in-agent.ts';
 
 export interface StartOptions {
   configFiles: string[];
@@ -107,9 +108,11 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
   logger.info({ address, port, configFiles: sources.files }, 'amphora agent listening');
   if (dev) printDevBanner(dev, port);
   const expiryWarnings = startExpiryWarnings(context);
+  const metricsProxy = startAgentMetricsProxy(context, haproxy.processes.kind);
 
   const stop = async () => {
     expiryWarnings.stop();
+    await metricsProxy?.close();
     await heartbeat.stop();
     await api.close();
     await haproxy.shutdown();

@@ -1,0 +1,36 @@
+import { mergeFamilies, type MetricFamily } from './exposition.ts';
+import { translateExposition } from './haproxy-translation.ts';
+import { hostUsageLines, readHostUsage, type HostUsage } from './host-usage.ts';
+import { fetchExporter, type ExporterEndpoint, type ExporterFailure } from './upstream.ts';
+
+/** Metrics the proxy appends after haproxy's (UDP/SCTP listeners, the agent's own). */
+export type MetricsSection = () => Promise<MetricFamily[]>;
+
+export interface ScrapeSources {
+  exporter: ExporterEndpoint;
+  hostUsage?: () => Promise<HostUsage>;
+  sections?: readonly MetricsSection[];
+  /** Called with each upstream line no family matched (`--rejected`). */
+  onRejected?: (line: string) => void;
+  /** Called with translated lines dropped as invalid syntax. */
+  onInvalid?: (lines: readonly string[]) => void;
+}
+
+export type ScrapeResult = { ok: true; body: string } | { ok: false; failure: ExporterFailure; detail: string };
+
+/**
+ * One answer: the CPU and memory lines, haproxy's metrics under Octavia's names, then the
+ * extra sections' families (samples of a family haproxy also has join it). Without haproxy's metrics there is no answer (as Octavia); a failing extra
+ * section is left out rather than failing the scrape.
+ */
+export async function scrapeOnce(sources: ScrapeSources): Promise<ScrapeResult> {
+  const [usage, upstream, sections] = await Promise.all([
+    (sources.hostUsage ?? readHostUsage)(),
+    fetchExporter(sources.exporter),
+    Promise.all((sources.sections ?? []).map((section) => section().catch((): MetricFamily[] => []))),
+  ]);
+  if (!upstream.ok) return upstream;
+  const translated = translateExposition(upstream.body, sources.onRejected);
+  if (translated.invalid.length > 0) sources.onInvalid?.(translated.invalid);
+  return { ok: true, body: hostUsageLines(usage) + mergeFamilies(translated.lines, sections.flat()).join('') };
+}
