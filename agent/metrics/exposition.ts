@@ -46,40 +46,30 @@ export function renderFamilies(families: readonly MetricFamily[]): string {
   return families.map(renderFamily).join('');
 }
 
-/** The metric name a line is about: the sample's name, or the name a HELP/TYPE line documents. */
-function familyOf(line: string): string | undefined {
-  if (line.startsWith('# HELP ') || line.startsWith('# TYPE ')) {
-    const end = line.indexOf(' ', 7);
-    return line.slice(7, end < 0 ? undefined : end);
-  }
-  if (line.startsWith('#')) return undefined;
-  const match = /^[a-zA-Z_:][a-zA-Z0-9_:]*/u.exec(line);
-  return match?.[0];
-}
-
 /**
- * `lines` (translated haproxy output) plus `families`: samples of a family haproxy already has
- * go right after its last line; other families follow at the end, whole.
+ * Translated haproxy output (`pieces`, with the index of the last piece of each family) plus
+ * `families`: samples of a family haproxy already has go right after its last piece; other
+ * families follow at the end, whole.
  */
-export function mergeFamilies(lines: readonly string[], families: readonly MetricFamily[]): string[] {
-  const wanted = new Map(families.filter((family) => family.samples.length > 0).map((family) => [family.name, family]));
-  if (wanted.size === 0) return [...lines];
-  const lastLine = new Map<string, number>();
-  lines.forEach((line, index) => {
-    const name = familyOf(line);
-    if (name !== undefined && wanted.has(name)) lastLine.set(name, index);
-  });
-  const insertAfter = new Map<number, string>();
-  for (const [name, index] of lastLine) {
-    const family = wanted.get(name)!;
-    insertAfter.set(index, (insertAfter.get(index) ?? '') + family.samples.map((sample) => sampleLine(name, sample)).join(''));
+export function mergeFamilies(pieces: readonly string[], familyEnds: ReadonlyMap<string, number>, families: readonly MetricFamily[]): string[] {
+  const insertAfter = new Map<number, string[]>();
+  const trailing: string[] = [];
+  for (const family of families) {
+    if (family.samples.length === 0) continue;
+    const end = familyEnds.get(family.name);
+    if (end === undefined) {
+      trailing.push(renderFamily(family));
+      continue;
+    }
+    const lines = family.samples.map((sample) => sampleLine(family.name, sample));
+    insertAfter.set(end, [...(insertAfter.get(end) ?? []), ...lines]);
   }
+  if (insertAfter.size === 0) return [...pieces, ...trailing];
   const merged: string[] = [];
-  lines.forEach((line, index) => {
-    merged.push(line);
+  pieces.forEach((piece, index) => {
+    merged.push(piece);
     const extra = insertAfter.get(index);
-    if (extra !== undefined) merged.push(extra);
+    if (extra) merged.push(...extra);
   });
-  for (const [name, family] of wanted) if (!lastLine.has(name)) merged.push(renderFamily(family));
-  return merged;
+  return [...merged, ...trailing];
 }

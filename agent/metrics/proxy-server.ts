@@ -146,11 +146,11 @@ function send(
   response: ServerResponse,
   status: number,
   contentType: string,
-  text: string,
+  text: string | Buffer,
   head: boolean,
   headers: Record<string, string> = {},
 ): void {
-  const body = Buffer.from(text, 'utf8');
+  const body = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   response.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': body.length });
   response.end(head ? undefined : body);
 }

@@ -1,7 +1,7 @@
 import { mergeFamilies, type MetricFamily } from './exposition.ts';
-import { translateExposition } from './haproxy-translation.ts';
+import { ExpositionTranslator } from './haproxy-translation.ts';
 import { hostUsageLines, readHostUsage, type HostUsage } from './host-usage.ts';
-import { fetchExporter, type ExporterEndpoint, type ExporterFailure } from './upstream.ts';
+import { streamExporter, type ExporterEndpoint, type ExporterFailure } from './upstream.ts';
 
 /** Metrics the proxy appends after haproxy's (UDP/SCTP listeners, the agent's own). */
 export type MetricsSection = () => Promise<MetricFamily[]>;
@@ -16,21 +16,24 @@ export interface ScrapeSources {
   onInvalid?: (lines: readonly string[]) => void;
 }
 
-export type ScrapeResult = { ok: true; body: string } | { ok: false; failure: ExporterFailure; detail: string };
+export type ScrapeResult = { ok: true; body: Buffer } | { ok: false; failure: ExporterFailure; detail: string };
 
 /**
  * One answer: the CPU and memory lines, haproxy's metrics under Octavia's names, then the
- * extra sections' families (samples of a family haproxy also has join it). Without haproxy's metrics there is no answer (as Octavia); a failing extra
- * section is left out rather than failing the scrape.
+ * extra sections' families (samples of a family haproxy also has join it). Without haproxy's
+ * metrics there is no answer (as Octavia); a failing extra section is left out rather than
+ * failing the scrape. haproxy's answer is translated while it streams in.
  */
 export async function scrapeOnce(sources: ScrapeSources): Promise<ScrapeResult> {
+  const translator = new ExpositionTranslator(sources.onRejected);
   const [usage, upstream, sections] = await Promise.all([
     (sources.hostUsage ?? readHostUsage)(),
-    fetchExporter(sources.exporter),
+    streamExporter(sources.exporter, (text) => translator.push(text)),
     Promise.all((sources.sections ?? []).map((section) => section().catch((): MetricFamily[] => []))),
   ]);
   if (!upstream.ok) return upstream;
-  const translated = translateExposition(upstream.body, sources.onRejected);
+  const translated = translator.end();
   if (translated.invalid.length > 0) sources.onInvalid?.(translated.invalid);
-  return { ok: true, body: hostUsageLines(usage) + mergeFamilies(translated.lines, sections.flat()).join('') };
+  const pieces = mergeFamilies(translated.pieces, translated.familyEnds, sections.flat());
+  return { ok: true, body: Buffer.from(hostUsageLines(usage) + pieces.join(''), 'utf8') };
 }

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { StringDecoder } from 'node:string_decoder';
 import { Socket } from 'node:net';
 import { openTcpSocketIn } from '../network/raw-sockets.ts';
 
@@ -30,7 +31,8 @@ export type ExporterFailure =
   /** Answered with a non-2xx status, reset mid-body, too large. */
   | 'bad-answer';
 
-export type ExporterResult = { ok: true; body: string } | { ok: false; failure: ExporterFailure; detail: string };
+export type ExporterFailureResult = { ok: false; failure: ExporterFailure; detail: string };
+export type ExporterResult = { ok: true; body: string } | ExporterFailureResult;
 
 /** A TCP socket created inside the namespace, connecting to the exporter. */
 function connectInNamespace(endpoint: ExporterEndpoint): Socket {
@@ -41,11 +43,22 @@ function connectInNamespace(endpoint: ExporterEndpoint): Socket {
   return socket.connect(endpoint.port, endpoint.host);
 }
 
-/** GET of the exporter's metrics, bounded in time and size; never throws. */
-export function fetchExporter(endpoint: ExporterEndpoint): Promise<ExporterResult> {
+/** GET of the exporter's metrics as one text, bounded in time and size; never throws. */
+export async function fetchExporter(endpoint: ExporterEndpoint): Promise<ExporterResult> {
+  const parts: string[] = [];
+  const result = await streamExporter(endpoint, (text) => parts.push(text));
+  return result.ok ? { ok: true, body: parts.join('') } : result;
+}
+
+/**
+ * GET of the exporter's metrics, handed to `onText` as UTF-8 text while it arrives (so a large
+ * answer is never held whole); bounded in time and size; never throws. What `onText` received
+ * is only meaningful when the result is ok.
+ */
+export function streamExporter(endpoint: ExporterEndpoint, onText: (text: string) => void): Promise<{ ok: true } | ExporterFailureResult> {
   return new Promise((resolve) => {
     let settled = false;
-    const finish = (result: ExporterResult) => {
+    const finish = (result: { ok: true } | ExporterFailureResult) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -81,18 +94,22 @@ export function fetchExporter(endpoint: ExporterEndpoint): Promise<ExporterResul
         fail('bad-answer', `exporter answered ${status}`);
         return;
       }
-      const chunks: Buffer[] = [];
+      const decoder = new StringDecoder('utf8');
       let size = 0;
       response.on('data', (chunk: Buffer) => {
+        if (settled) return;
         size += chunk.length;
         if (size > endpoint.maxBytes) fail('bad-answer', `exporter answer larger than ${endpoint.maxBytes} bytes`);
-        else chunks.push(chunk);
+        else onText(decoder.write(chunk));
       });
       response.on('error', (error) => fail('bad-answer', error.message));
       response.on('aborted', () => fail('bad-answer', 'exporter answer cut short'));
       response.on('end', () => {
         if (!response.complete) fail('bad-answer', 'exporter answer cut short');
-        else finish({ ok: true, body: Buffer.concat(chunks, size).toString('utf8') });
+        else {
+          onText(decoder.end());
+          finish({ ok: true });
+        }
       });
     });
     outgoing.end();

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { HAPROXY_METRIC_FAMILIES } from '../../../agent/metrics/haproxy-metric-table.ts';
-import { isValidExpositionLine, translateExposition, translateLine } from '../../../agent/metrics/haproxy-translation.ts';
+import { ExpositionTranslator, isValidExpositionLine, translateExposition, translateLine } from '../../../agent/metrics/haproxy-translation.ts';
 import { formatOneDecimal, hostUsageLines, memoryPercentFromMeminfo } from '../../../agent/metrics/host-usage.ts';
 
 // The fixture pair Debian's python3-octavia installs with Octavia's own proxy test: haproxy
@@ -13,7 +13,7 @@ const octaviaFixture = readFileSync(`${FIXTURES}/sample_octavia_prometheus`, 'ut
 
 test('the installed upstream fixture is reproduced byte for byte', () => {
   const translated = translateExposition(haproxyFixture);
-  const body = hostUsageLines({ cpuPercent: (1 / 2) * 100, memoryPercent: 23.5 }) + translated.lines.join('');
+  const body = hostUsageLines({ cpuPercent: (1 / 2) * 100, memoryPercent: 23.5 }) + translated.pieces.join('');
   assert.equal(translated.invalid.length, 0);
   assert.equal(body, octaviaFixture);
   assert.equal(haproxyFixture.split('\n').length - 1, 886);
@@ -65,9 +65,9 @@ test('garbage from the upstream is dropped so that Prometheus still accepts the 
     'haproxy_frontend_status{proxy="cut',
   ].join('\n');
   const result = translateExposition(upstream);
-  assert.deepEqual(result.lines, ['# TYPE octavia_listener_status gauge\n', 'octavia_listener_status{listener="a"} 1\n']);
+  assert.equal(result.pieces.join(''), '# TYPE octavia_listener_status gauge\noctavia_listener_status{listener="a"} 1\n');
   assert.equal(result.invalid.length, 4);
-  for (const line of result.lines) assert.ok(isValidExpositionLine(line));
+  for (const line of result.pieces.join('').split(/(?<=\n)/)) assert.ok(isValidExpositionLine(line));
 });
 
 test('CPU and memory are printed as Python prints them', () => {
@@ -80,4 +80,42 @@ test('CPU and memory are printed as Python prints them', () => {
   const meminfo = 'MemTotal:        1000 kB\nMemFree:          100 kB\nMemAvailable:     765 kB\n';
   assert.equal(formatOneDecimal(memoryPercentFromMeminfo(meminfo)), '23.5');
   assert.equal(memoryPercentFromMeminfo('MemTotal: 100 kB\nMemFree: 40 kB\nMemAvailable: 150 kB\n'), 60);
+});
+
+test('translated in runs and in chunks of any size, the output is what line-by-line translation gives', () => {
+  const lineByLine = haproxyFixture
+    .split(/(?<=\n)/u)
+    .map((line) => translateLine(line) ?? '')
+    .join('');
+  for (const size of [1, 7, 100, 4096, haproxyFixture.length]) {
+    const translator = new ExpositionTranslator();
+    for (let offset = 0; offset < haproxyFixture.length; offset += size) translator.push(haproxyFixture.slice(offset, offset + size));
+    assert.equal(translator.end().pieces.join(''), lineByLine, `chunks of ${size}`);
+  }
+});
+
+test('a run stops at a line of another family, a dropped line or a malformed sample', () => {
+  const upstream = [
+    'haproxy_server_weight{proxy="p",server="a"} 1',
+    'haproxy_server_weight{proxy="p",server="b"} 1',
+    'haproxy_server_weight{proxy="prometheus-exporter-internal",server="x"} 1',
+    'haproxy_server_weight{proxy="p",server="c"} 1 2 3',
+    'haproxy_server_weight{proxy="p",server="d"} 1',
+    'haproxy_server_weight{proxy="p",server="haproxy_frontend_status{"} 1',
+    'haproxy_server_weight{proxy="p",server="e"} 0x10',
+    '',
+  ].join('\n');
+  const result = translateExposition(upstream);
+  assert.equal(
+    result.pieces.join(''),
+    [
+      'octavia_member_weight{pool="p",member="a"} 1',
+      'octavia_member_weight{pool="p",member="b"} 1',
+      'octavia_member_weight{pool="p",member="d"} 1',
+      'haproxy_server_weight{listener="p",server="octavia_listener_status{"} 1',
+      '',
+    ].join('\n'),
+  );
+  assert.equal(result.invalid.length, 2);
+  assert.equal(result.familyEnds.get('octavia_member_weight'), 1);
 });
