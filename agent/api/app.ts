@@ -13,7 +13,12 @@ import type { Router } from 'express';
  * JSON answers for unknown paths (404), known paths with another method (405) and every
  * error. Routes stay thin; they throw a Refusal and this layer shapes the answer (api/errors.ts).
  */
-export function createApp(logger: Logger, routers: readonly Router[]): Express {
+export interface AppHooks {
+  /** Every answered request, with the matched route's pattern (`unmatched` for 404s). */
+  onAnswered?(route: string, method: string, status: number, seconds: number): void;
+}
+
+export function createApp(logger: Logger, routers: readonly Router[], hooks: AppHooks = {}): Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -37,6 +42,17 @@ export function createApp(logger: Logger, routers: readonly Router[]): Express {
       },
     }),
   );
+  const onAnswered = hooks.onAnswered;
+  if (onAnswered) {
+    app.use((request: Request, response: Response, next: NextFunction) => {
+      const started = performance.now();
+      response.once('finish', () => {
+        const route = request.route ? `${request.baseUrl}${String(request.route.path)}` : 'unmatched';
+        onAnswered(route, request.method, response.statusCode, (performance.now() - started) / 1000);
+      });
+      next();
+    });
+  }
   for (const router of routers) app.use(router);
 
   app.use((request: Request, _response: Response, next: NextFunction) => {

@@ -115,6 +115,7 @@ export class HaproxyService {
       await this.#refuseTakenEndpoints(lbId, body);
       const outcome = await this.store.install(lbId, peerName, body);
       if (!outcome.valid) {
+        this.#context.metrics?.configRefused('haproxy');
         this.#context.logger.warn({ lbId, output: outcome.output }, 'haproxy configuration rejected');
         throw appError(400, 'Invalid request', outcome.output);
       }
@@ -143,7 +144,10 @@ export class HaproxyService {
       await this.#refuseTakenEndpoints(lbId, body);
       await steps.beforeInstall?.();
       const outcome = await this.store.install(lbId, peerName, body);
-      if (!outcome.valid) throw appError(400, 'Invalid request', outcome.output);
+      if (!outcome.valid) {
+        this.#context.metrics?.configRefused('haproxy');
+        throw appError(400, 'Invalid request', outcome.output);
+      }
       let applied = false;
       try {
         const prepared = await this.processes.prepare(lbId, peerName);
@@ -235,7 +239,9 @@ export class HaproxyService {
       if (!(await this.processes.isRunning(lbId))) action = 'start';
       else await this.#saveServersState(lbId);
     }
+    const started = performance.now();
     const outcome = await this.processes[action](lbId);
+    if (action === 'reload') this.#context.metrics?.reload('haproxy', outcome.ok, (performance.now() - started) / 1000);
     if (!outcome.ok) {
       this.#context.logger.error({ lbId, action, output: outcome.output }, 'haproxy action failed');
       throw appError(500, `Error ${action}ing haproxy`, outcome.output);

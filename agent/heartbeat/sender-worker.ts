@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { AgentConfig } from '../config/options.ts';
 import { createLogger } from '../util/logger.ts';
 import { HeartbeatLoop } from './heartbeat-loop.ts';
-import type { WedgedNote, WorkerCommand, WorkerStart } from './sender.ts';
+import type { BeatNote, WedgedNote, WorkerCommand, WorkerStart } from './sender.ts';
 
 /**
  * The heartbeat's own thread: its timers and socket reads keep running while the API's event
@@ -28,7 +28,15 @@ parentPort!.on('message', (command: WorkerCommand) => {
 
 loop.on('beat', (beat) => {
   if (start.reportBeats) {
-    parentPort!.postMessage({ type: 'beat', startedAt: performance.timeOrigin + beat.startedAt, sent: beat.sent, seq: beat.seq });
+    parentPort!.postMessage({
+      type: 'beat',
+      startedAt: performance.timeOrigin + beat.startedAt,
+      sent: beat.sent,
+      seq: beat.seq,
+      datagrams: beat.datagrams.length,
+      bytes: beat.datagrams[0]?.length ?? 0,
+      skipped: beat.skipped !== undefined,
+    } satisfies BeatNote);
   }
 });
 loop.on('wedged', (silent) => {

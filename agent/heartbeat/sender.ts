@@ -16,6 +16,10 @@ export interface BeatNote {
   startedAt: number;
   sent: number;
   seq: number | undefined;
+  /** Datagrams built, size of the first, and whether the beat was skipped on purpose. */
+  datagrams: number;
+  bytes: number;
+  skipped: boolean;
 }
 
 /** A running haproxy whose stats socket has not answered for `misses` heartbeats in a row. */

@@ -4,9 +4,11 @@
  * samples together, once.
  */
 
-export type MetricType = 'counter' | 'gauge';
+export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary';
 
 export interface MetricSample {
+  /** Appended to the family name: `_bucket`, `_sum`, `_count` of histograms and summaries. */
+  suffix?: string;
   labels: Readonly<Record<string, string>>;
   value: number | bigint;
 }
@@ -33,7 +35,7 @@ function formatValue(value: number | bigint): string {
 export function sampleLine(name: string, sample: MetricSample): string {
   const labels = Object.entries(sample.labels);
   const labelText = labels.length === 0 ? '' : `{${labels.map(([key, value]) => `${key}="${escapeLabelValue(value)}"`).join(',')}}`;
-  return `${name}${labelText} ${formatValue(sample.value)}\n`;
+  return `${name}${sample.suffix ?? ''}${labelText} ${formatValue(sample.value)}\n`;
 }
 
 export function renderFamily(family: MetricFamily): string {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { AgentPaths } from '../config/paths.ts';
-import { listLvsListeners, lvsConfigPath, lvsPidPath } from '../haproxy/layout.ts';
+import { listLvsListeners, lvsConfigPath, lvsPidPath } from '../lvs/layout.ts';
 import { systemLvsCommands, type LvsCommands } from '../heartbeat/lvs-collector.ts';
 import { parseIpvsadm, parseLvsConfig, type IpvsadmEntry, type LvsListenerConfig } from '../heartbeat/lvs-parse.ts';
 import { isPidFileAlive } from '../util/process-state.ts';

@@ -9,7 +9,7 @@ import type { LvsCommands } from '../../../agent/heartbeat/lvs-collector.ts';
 import { mergeFamilies, renderFamilies } from '../../../agent/metrics/exposition.ts';
 import { translateExposition, isValidExpositionLine } from '../../../agent/metrics/haproxy-translation.ts';
 import { collectLvsMetrics } from '../../../agent/metrics/lvs-metrics.ts';
-import * as F from '../heartbeat/lvs-fixtures.ts';
+import * as F from '../../helpers/lvs-fixtures.ts';
 
 // This kernel has no IPVS: ipvsadm's output is the recorded one the heartbeat tests use.
 
