@@ -53,25 +53,25 @@ export function renderFamilies(families: readonly MetricFamily[]): string {
  * `families`: samples of a family haproxy already has go right after its last piece; other
  * families follow at the end, whole.
  */
-export function mergeFamilies(pieces: readonly string[], familyEnds: ReadonlyMap<string, number>, families: readonly MetricFamily[]): string[] {
+export function mergeFamilies(pieces: readonly Buffer[], familyEnds: ReadonlyMap<string, number>, families: readonly MetricFamily[]): Buffer[] {
   const insertAfter = new Map<number, string[]>();
-  const trailing: string[] = [];
+  const trailing: Buffer[] = [];
   for (const family of families) {
     if (family.samples.length === 0) continue;
     const end = familyEnds.get(family.name);
     if (end === undefined) {
-      trailing.push(renderFamily(family));
+      trailing.push(Buffer.from(renderFamily(family), 'utf8'));
       continue;
     }
     const lines = family.samples.map((sample) => sampleLine(family.name, sample));
     insertAfter.set(end, [...(insertAfter.get(end) ?? []), ...lines]);
   }
   if (insertAfter.size === 0) return [...pieces, ...trailing];
-  const merged: string[] = [];
+  const merged: Buffer[] = [];
   pieces.forEach((piece, index) => {
     merged.push(piece);
     const extra = insertAfter.get(index);
-    if (extra) merged.push(...extra);
+    if (extra) merged.push(Buffer.from(extra.join(''), 'utf8'));
   });
   return [...merged, ...trailing];
 }

@@ -138,8 +138,12 @@ function looksLikeSample(text: string, end: number, labelsStart: number): boolea
 }
 
 export interface TranslationResult {
-  /** The translated text in pieces (each a run of whole lines), in upstream order. */
-  pieces: string[];
+  /**
+   * The translated text in pieces (each a run of whole lines, UTF-8), in upstream order. Bytes,
+   * not strings: a scrape's text then never accumulates on the JavaScript heap, which would keep
+   * it grown after the scrape.
+   */
+  pieces: Buffer[];
   /** Octavia metric name -> index of the last piece holding one of its lines. */
   familyEnds: Map<string, number>;
   /** Upstream lines no family matched (Octavia's "rejected" lines). */
@@ -183,7 +187,7 @@ export class ExpositionTranslator {
   }
 
   #emit(piece: string, entry: KeyEntry): void {
-    this.#result.pieces.push(piece);
+    this.#result.pieces.push(Buffer.from(piece, 'utf8'));
     this.#result.familyEnds.set(entry.family, this.#result.pieces.length - 1);
   }
 

@@ -35,5 +35,5 @@ export async function scrapeOnce(sources: ScrapeSources): Promise<ScrapeResult> 
   const translated = translator.end();
   if (translated.invalid.length > 0) sources.onInvalid?.(translated.invalid);
   const pieces = mergeFamilies(translated.pieces, translated.familyEnds, sections.flat());
-  return { ok: true, body: Buffer.from(hostUsageLines(usage) + pieces.join(''), 'utf8') };
+  return { ok: true, body: Buffer.concat([Buffer.from(hostUsageLines(usage), 'utf8'), ...pieces]) };
 }
