@@ -49,29 +49,31 @@ export function renderFamilies(families: readonly MetricFamily[]): string {
 }
 
 /**
- * Translated haproxy output (`pieces`, with the index of the last piece of each family) plus
- * `families`: samples of a family haproxy already has go right after its last piece; other
- * families follow at the end, whole.
+ * Translated haproxy output (with the byte offset just after each family's last line) plus
+ * `families`, as the segments of one answer: samples of a family haproxy already has go right
+ * after its last line; other families follow at the end, whole. The big segments are views of
+ * `translated`, not copies.
  */
-export function mergeFamilies(pieces: readonly Buffer[], familyEnds: ReadonlyMap<string, number>, families: readonly MetricFamily[]): Buffer[] {
-  const insertAfter = new Map<number, string[]>();
-  const trailing: Buffer[] = [];
+export function mergeFamilies(translated: Buffer, familyEnds: ReadonlyMap<string, number>, families: readonly MetricFamily[]): Buffer[] {
+  const insertAt = new Map<number, string[]>();
+  const trailing: string[] = [];
   for (const family of families) {
     if (family.samples.length === 0) continue;
     const end = familyEnds.get(family.name);
     if (end === undefined) {
-      trailing.push(Buffer.from(renderFamily(family), 'utf8'));
+      trailing.push(renderFamily(family));
       continue;
     }
     const lines = family.samples.map((sample) => sampleLine(family.name, sample));
-    insertAfter.set(end, [...(insertAfter.get(end) ?? []), ...lines]);
+    insertAt.set(end, [...(insertAt.get(end) ?? []), ...lines]);
   }
-  if (insertAfter.size === 0) return [...pieces, ...trailing];
-  const merged: Buffer[] = [];
-  pieces.forEach((piece, index) => {
-    merged.push(piece);
-    const extra = insertAfter.get(index);
-    if (extra) merged.push(Buffer.from(extra.join(''), 'utf8'));
-  });
-  return [...merged, ...trailing];
+  const segments: Buffer[] = [];
+  let start = 0;
+  for (const offset of [...insertAt.keys()].sort((a, b) => a - b)) {
+    segments.push(translated.subarray(start, offset), Buffer.from(insertAt.get(offset)!.join(''), 'utf8'));
+    start = offset;
+  }
+  segments.push(translated.subarray(start));
+  if (trailing.length > 0) segments.push(Buffer.from(trailing.join(''), 'utf8'));
+  return segments;
 }

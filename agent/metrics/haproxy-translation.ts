@@ -1,3 +1,4 @@
+import { ByteSink } from './byte-sink.ts';
 import { HAPROXY_METRIC_FAMILIES, type MetricScope } from './haproxy-metric-table.ts';
 
 /**
@@ -139,12 +140,11 @@ function looksLikeSample(text: string, end: number, labelsStart: number): boolea
 
 export interface TranslationResult {
   /**
-   * The translated text in pieces (each a run of whole lines, UTF-8), in upstream order. Bytes,
-   * not strings: a scrape's text then never accumulates on the JavaScript heap, which would keep
-   * it grown after the scrape.
+   * The translated text, UTF-8, in upstream order. Bytes, not strings: a scrape's text then
+   * never accumulates on the JavaScript heap, which would keep it grown after the scrape.
    */
-  pieces: Buffer[];
-  /** Octavia metric name -> index of the last piece holding one of its lines. */
+  output: ByteSink;
+  /** Octavia metric name -> byte offset just after its last translated line. */
   familyEnds: Map<string, number>;
   /** Upstream lines no family matched (Octavia's "rejected" lines). */
   rejected: number;
@@ -160,11 +160,12 @@ export interface TranslationResult {
  */
 export class ExpositionTranslator {
   readonly #onRejected: ((line: string) => void) | undefined;
-  readonly #result: TranslationResult = { pieces: [], familyEnds: new Map(), rejected: 0, invalid: [] };
+  readonly #result: TranslationResult;
   #carry = '';
 
-  constructor(onRejected?: (line: string) => void) {
+  constructor(onRejected?: (line: string) => void, output = new ByteSink()) {
     this.#onRejected = onRejected;
+    this.#result = { output, familyEnds: new Map(), rejected: 0, invalid: [] };
   }
 
   /** Translates the complete lines of `chunk` (with what was left of the previous one). */
@@ -187,8 +188,8 @@ export class ExpositionTranslator {
   }
 
   #emit(piece: string, entry: KeyEntry): void {
-    this.#result.pieces.push(Buffer.from(piece, 'utf8'));
-    this.#result.familyEnds.set(entry.family, this.#result.pieces.length - 1);
+    this.#result.output.write(piece);
+    this.#result.familyEnds.set(entry.family, this.#result.output.length);
   }
 
   #translate(text: string, limit: number): void {

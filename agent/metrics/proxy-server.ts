@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../util/logger.ts';
 import { closeSocket, openTcpSocketIn } from '../network/raw-sockets.ts';
+import { ByteSink } from './byte-sink.ts';
 import { scrapeOnce, type ScrapeResult, type ScrapeSources } from './scrape.ts';
 import type { ExporterFailure } from './upstream.ts';
 
@@ -16,6 +17,14 @@ export interface MetricsProxyOptions {
   /** Pause between attempts to listen (the namespace may not exist yet). */
   retryMs?: number;
 }
+
+interface SharedScrape {
+  sink: ByteSink;
+  users: number;
+  result: Promise<ScrapeResult>;
+}
+
+const MAX_KEPT_SINK_BYTES = 64 * 1024 * 1024;
 
 const FAILURE_STATUS: Record<ExporterFailure, number> = { unavailable: 503, timeout: 504, 'bad-answer': 502 };
 const FAILURE_TEXT: Record<ExporterFailure, string> = {
@@ -33,7 +42,9 @@ const FAILURE_TEXT: Record<ExporterFailure, string> = {
 export class MetricsProxy {
   readonly #options: MetricsProxyOptions;
   readonly #server: Server;
-  #inFlight: Promise<ScrapeResult> | undefined;
+  #inFlight: SharedScrape | undefined;
+  /** The answer buffer of the last scrape, kept for the next one once nobody sends from it. */
+  #spareSink: ByteSink | undefined;
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
   #listening = false;
@@ -110,11 +121,27 @@ export class MetricsProxy {
     this.#retry = setTimeout(() => this.#attempt(), this.#options.retryMs ?? 1000);
   }
 
-  #scrape(): Promise<ScrapeResult> {
-    this.#inFlight ??= scrapeOnce(this.#options.sources).finally(() => {
-      this.#inFlight = undefined;
+  /** Joins the scrape in flight or starts one; each caller releases it once its answer is sent. */
+  #scrape(): SharedScrape {
+    if (this.#inFlight) {
+      this.#inFlight.users += 1;
+      return this.#inFlight;
+    }
+    const sink = this.#spareSink ?? new ByteSink();
+    this.#spareSink = undefined;
+    const shared: SharedScrape = { sink, users: 1, result: scrapeOnce(this.#options.sources, sink) };
+    this.#inFlight = shared;
+    void shared.result.finally(() => {
+      if (this.#inFlight === shared) this.#inFlight = undefined;
     });
-    return this.#inFlight;
+    return shared;
+  }
+
+  #release(shared: SharedScrape): void {
+    shared.users -= 1;
+    if (shared.users > 0 || this.#inFlight === shared) return;
+    // A buffer far larger than answers need (one odd huge answer) is not kept.
+    if (this.#spareSink === undefined && shared.sink.capacity <= MAX_KEPT_SINK_BYTES) this.#spareSink = shared.sink;
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -125,9 +152,14 @@ export class MetricsProxy {
       return;
     }
     const head = request.method === 'HEAD';
+    const shared = this.#scrape();
+    // The answer's bytes stay in use until the response is done with them.
+    response.once('close', () => {
+      void shared.result.finally(() => this.#release(shared));
+    });
     let result: ScrapeResult;
     try {
-      result = await this.#scrape();
+      result = await shared.result;
     } catch (error) {
       this.#options.logger.error({ err: error }, 'metrics scrape failed');
       send(response, 500, 'text/plain; charset=utf-8', 'metrics could not be collected\n', head);
@@ -146,11 +178,13 @@ function send(
   response: ServerResponse,
   status: number,
   contentType: string,
-  text: string | Buffer,
+  text: string | Buffer[],
   head: boolean,
   headers: Record<string, string> = {},
 ): void {
-  const body = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-  response.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': body.length });
-  response.end(head ? undefined : body);
+  const segments = typeof text === 'string' ? [Buffer.from(text, 'utf8')] : text;
+  const length = segments.reduce((total, segment) => total + segment.length, 0);
+  response.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': length });
+  if (!head) for (const segment of segments) if (segment.length > 0) response.write(segment);
+  response.end();
 }

@@ -1,4 +1,5 @@
 import { mergeFamilies, type MetricFamily } from './exposition.ts';
+import { ByteSink } from './byte-sink.ts';
 import { ExpositionTranslator } from './haproxy-translation.ts';
 import { hostUsageLines, readHostUsage, type HostUsage } from './host-usage.ts';
 import { streamExporter, type ExporterEndpoint, type ExporterFailure } from './upstream.ts';
@@ -16,7 +17,8 @@ export interface ScrapeSources {
   onInvalid?: (lines: readonly string[]) => void;
 }
 
-export type ScrapeResult = { ok: true; body: Buffer } | { ok: false; failure: ExporterFailure; detail: string };
+/** `body`: the answer's segments, in order (views of the sink's bytes among them). */
+export type ScrapeResult = { ok: true; body: Buffer[] } | { ok: false; failure: ExporterFailure; detail: string };
 
 /**
  * One answer: the CPU and memory lines, haproxy's metrics under Octavia's names, then the
@@ -24,8 +26,9 @@ export type ScrapeResult = { ok: true; body: Buffer } | { ok: false; failure: Ex
  * metrics there is no answer (as Octavia); a failing extra section is left out rather than
  * failing the scrape. haproxy's answer is translated while it streams in.
  */
-export async function scrapeOnce(sources: ScrapeSources): Promise<ScrapeResult> {
-  const translator = new ExpositionTranslator(sources.onRejected);
+export async function scrapeOnce(sources: ScrapeSources, output = new ByteSink()): Promise<ScrapeResult> {
+  output.reset();
+  const translator = new ExpositionTranslator(sources.onRejected, output);
   const [usage, upstream, sections] = await Promise.all([
     (sources.hostUsage ?? readHostUsage)(),
     streamExporter(sources.exporter, (text) => translator.push(text)),
@@ -34,6 +37,6 @@ export async function scrapeOnce(sources: ScrapeSources): Promise<ScrapeResult> 
   if (!upstream.ok) return upstream;
   const translated = translator.end();
   if (translated.invalid.length > 0) sources.onInvalid?.(translated.invalid);
-  const pieces = mergeFamilies(translated.pieces, translated.familyEnds, sections.flat());
-  return { ok: true, body: Buffer.concat([Buffer.from(hostUsageLines(usage), 'utf8'), ...pieces]) };
+  const segments = mergeFamilies(translated.output.view(), translated.familyEnds, sections.flat());
+  return { ok: true, body: [Buffer.from(hostUsageLines(usage), 'utf8'), ...segments] };
 }

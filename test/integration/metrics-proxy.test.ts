@@ -166,7 +166,7 @@ for (const renderer of ['agent', 'octavia'] as const) {
       const direct = await fetchExporter({ ...OCTAVIA_EXPORTER, namespace: namespace.name });
       assert.ok(direct.ok);
       const shape = (text: string) => text.split('\n').map((line) => line.replace(/ [^ ]+$/u, ' V'));
-      assert.deepEqual(shape(answer.body).slice(6), shape(Buffer.concat(translateExposition(direct.body).pieces).toString()));
+      assert.deepEqual(shape(answer.body).slice(6), shape(translateExposition(direct.body).output.toString()));
 
       const head = await get(namespace.name, VIP, PROMETHEUS_PORT, 'HEAD');
       assert.equal(head.status, 200);

@@ -103,7 +103,7 @@ test('UDP samples join the haproxy family of the same name; families haproxy lac
         '',
       ].join('\n'),
     );
-    const merged = Buffer.concat(mergeFamilies(haproxy.pieces, haproxy.familyEnds, await collectLvsMetrics({ paths: l.paths, namespace: 'ns', commands: l.commands }))).toString();
+    const merged = Buffer.concat(mergeFamilies(haproxy.output.view(), haproxy.familyEnds, await collectLvsMetrics({ paths: l.paths, namespace: 'ns', commands: l.commands }))).toString();
     const lines = merged.split('\n');
     const statusLines = lines.slice(0, 7);
     assert.equal(statusLines[0], '# HELP octavia_member_status Current status of the member. 0=ERROR, 1=ONLINE, 2=OFFLINE, 3=DRAIN.');
