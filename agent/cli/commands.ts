@@ -1,3 +1,4 @@
+import { listenerStatsCommands, loadBalancerStatsCommands } from './stats-commands.ts';
 import { randomUUID } from 'node:crypto';
 import type { HealthMonitor, Listener, LoadBalancerModel, Member, Pool } from '../render/model.ts';
 import { isLvsProtocol } from '../render/model.ts';
@@ -36,6 +37,8 @@ export const USAGE = `usage: amphoractl [--url URL] [--cert PEM] [--cacert PEM] 
   loadbalancer list | show LB | set LB [--name N] [--description D] [--enable|--disable]
   loadbalancer delete LB [--cascade]
   loadbalancer status show LB
+  loadbalancer stats show LB
+  listener stats show LISTENER
   listener create --name N --protocol P --protocol-port PORT [--connection-limit C] [--timeout-* MS] LB
   listener list [--loadbalancer LB] | show L | set L [...] | delete L
   pool create --name N --lb-algorithm A --protocol P (--listener L | --loadbalancer LB)
@@ -463,6 +466,8 @@ const healthMonitorCommands = commandsFor<{ model: LoadBalancerModel; pool: Pool
 const COMMANDS: Record<string, Record<string, Handler>> = {
   loadbalancer: loadBalancerCommands,
   'loadbalancer status': loadBalancerStatusCommands,
+  'loadbalancer stats': loadBalancerStatsCommands,
+  'listener stats': listenerStatsCommands,
   listener: listenerCommands,
   pool: poolCommands,
   member: memberCommands,
@@ -493,8 +498,8 @@ export function parseInvocation(argv: readonly string[]): Invocation {
   const output: OutputOptions = { format: parseFormat(options.string('format')), columns: options.all('column') };
   if (options.flag('help') || parsed.words.length === 0) return { action: 'help', options, output };
   let [resource, verb, ...args] = parsed.words;
-  if (resource === 'loadbalancer' && verb === 'status') {
-    resource = 'loadbalancer status';
+  if ((resource === 'loadbalancer' && (verb === 'status' || verb === 'stats')) || (resource === 'listener' && verb === 'stats')) {
+    resource = `${resource} ${verb}`;
     [verb, ...args] = args;
   }
   const commands = COMMANDS[resource!];

@@ -16,6 +16,7 @@ import { InterfaceService } from '../../network/interface-service.ts';
 import type { PlugService } from '../../network/plug-service.ts';
 import { plugRouter } from './plug.ts';
 import { trustRouter } from './trust.ts';
+import { statsRouter } from './stats.ts';
 
 /** Everything a router may need; built once by agent.ts. */
 export interface RouterDependencies {
@@ -43,5 +44,6 @@ export function buildRouters(dependencies: RouterDependencies): Router[] {
     modelRouter(new ModelService(dependencies.context, dependencies.haproxy, dependencies.lvs)),
     interfaceRouter(new InterfaceService(dependencies.context)),
     plugRouter(dependencies.plug),
+    statsRouter(dependencies.context),
   ];
 }
