@@ -22,6 +22,8 @@ import { createAddressAdvertiser } from './network/advertise.ts';
 import { startExpiryWarnings } from './certs/trust.ts';
 import { startAgentMetricsProxy } from './metrics/in-agent.ts';
 import { AgentMetrics } from './metrics/agent-metrics.ts';
+import { ModelService } from './model/service.ts';
+import { InterfaceService } from './network/interface-service.ts';
 
 export interface StartOptions {
   configFiles: string[];
@@ -84,6 +86,8 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
     info,
     haproxy,
     lvs,
+    models: new ModelService(context, haproxy, lvs),
+    interfaces: new InterfaceService(context),
     listenerCertificates: createListenerCertificates(context),
     plug,
     reloadTlsMaterial: async () => api?.reloadTlsMaterial(),

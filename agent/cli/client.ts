@@ -1,9 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import type { LoadBalancerModel } from '../render/model.ts';
+import type { LoadBalancerModel } from '../model/types.ts';
 import type { Connection } from './connection.ts';
 import { CliError } from './errors.ts';
 import { errorMessage } from '../util/errors.ts';
+
+/**
+ * A model as amphoractl sends it: a stored model with one edit applied. New objects in it carry
+ * only the fields the user gave (the agent validates the whole model and fills the defaults),
+ * so it is typed as what the request needs, not as a complete LoadBalancerModel.
+ */
+export interface ModelUpload {
+  loadbalancer: { id: string };
+}
 
 export interface ModelList {
   amphora_id: string;
@@ -41,7 +50,7 @@ export class AgentClient {
     return this.#call('GET', '/1.0/models') as Promise<ModelList>;
   }
 
-  async putModel(amphoraId: string, model: LoadBalancerModel): Promise<void> {
+  async putModel(amphoraId: string, model: ModelUpload): Promise<void> {
     const path = `/1.0/loadbalancer/${encodeURIComponent(amphoraId)}/${encodeURIComponent(model.loadbalancer.id)}/model`;
     await this.#call('PUT', path, JSON.stringify(model));
   }

@@ -1,4 +1,4 @@
-import { formatIpv6, ipFamily, ipToBigInt } from '../render/ip.ts';
+import { formatIpv6, ipFamily, ipToBigInt } from '../util/ip.ts';
 import type { HaproxyVersion } from './version.ts';
 import { AgentError } from '../util/errors.ts';
 

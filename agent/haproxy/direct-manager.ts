@@ -6,7 +6,7 @@ import type { AgentContext } from '../context.ts';
 import { DirectDaemon, type DirectDaemonOptions } from '../daemons/direct-daemon.ts';
 import type { ProcessOutcome } from '../daemons/types.ts';
 import { fileExists, writeFileAtomic } from '../util/atomic-file.ts';
-import { catchesSignal, isProcessAlive, signal } from '../util/process-state.ts';
+import { catchesSignal, isProcessAlive, signal, signalPending } from '../util/process-state.ts';
 import { HaproxyConfigStore } from './config-store.ts';
 import { parseHaproxyConfig } from './config-text.ts';
 import { haproxyPeerName } from './peer-name.ts';
@@ -189,7 +189,12 @@ export class DirectProcessManager implements HaproxyProcessManager {
       }
       await sleep(10);
     }
-    return { ok: false, output: `haproxy-${lbId} started no new worker within ${RELOAD_SETTLE_MS} ms` };
+    // Late is not failed: a master that has not handled the signal yet, or has forked a worker
+    // that does not answer yet, will serve the new config; one that handled it and forked
+    // nothing refused it and keeps serving the previous one.
+    const forked = [...(await childPids(master))].some((child) => !childrenBefore.has(child));
+    const signalled = forked || (await signalPending(master, SIGUSR2));
+    return { ok: false, signalled, output: `haproxy-${lbId} started no new worker within ${RELOAD_SETTLE_MS} ms` };
   }
 
   async #statsSocket(lbId: string): Promise<string | undefined> {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { md5Hex } from '../util/md5.ts';
 import { appError } from '../domain/refusal.ts';
 import type { AgentContext } from '../context.ts';
+import type { ProcessOutcome } from '../daemons/types.ts';
 import { createHaproxyProcessManager, type HaproxyProcessManager, type HaproxyProcessOptions } from './process-manager.ts';
 import { listLvsListeners, lvsConfigPath, lvsPidPath } from '../lvs/layout.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
@@ -44,6 +45,12 @@ export interface HaproxyServiceOptions extends HaproxyProcessOptions {
   processManager?: HaproxyProcessManager;
   hooks?: LifecycleHooks;
   lvs?: LvsListenerBackend;
+}
+
+/** What applyConfig installed: the config's MD5 and, when haproxy had not confirmed it yet, why. */
+export interface AppliedConfig {
+  etag: string;
+  unconfirmed: string | undefined;
 }
 
 /** Hooks of HaproxyService.applyConfig, run under the LB's lock. */
@@ -134,7 +141,7 @@ export class HaproxyService {
    * haproxy.cfg is put back (or removed when there was none), so the disk keeps describing what
    * runs, and the error is rethrown.
    */
-  async applyConfig(amphoraId: string, lbId: string, body: Uint8Array, steps: ApplySteps = {}): Promise<Reply> {
+  async applyConfig(amphoraId: string, lbId: string, body: Uint8Array, steps: ApplySteps = {}): Promise<AppliedConfig> {
     if (!isSafeId(lbId)) throw appError(400, 'Invalid request', 'Invalid load balancer id');
     const peerName = haproxyPeerName(amphoraId);
     const md5 = md5Hex(body);
@@ -149,17 +156,22 @@ export class HaproxyService {
         throw appError(400, 'Invalid request', outcome.output);
       }
       let applied = false;
+      let unconfirmed: string | undefined;
       try {
         const prepared = await this.processes.prepare(lbId, peerName);
         if (!prepared.ok) throw appError(500, 'Error enabling octavia-keepalived service', prepared.output);
-        await this.#haproxyAction(lbId, 'reload');
+        const { action, outcome } = await this.#runHaproxyAction(lbId, 'reload');
+        // Told to load the new config, haproxy may still do so: rolling the disk back would
+        // leave it serving a config that is no longer on disk. The new one stays, said so.
+        if (!outcome.ok && !outcome.signalled) throw appError(500, `Error ${action}ing haproxy`, outcome.output);
+        if (!outcome.ok) unconfirmed = `haproxy was signalled to load the new configuration, which is installed, but has not confirmed it yet: ${outcome.output}`;
         applied = true;
         await steps.onLive?.();
       } catch (error) {
         await this.#rollback(lbId, previous, wasRunning, applied);
         throw error;
       }
-      return jsonReply(202, { message: 'OK' }, md5);
+      return { etag: md5, unconfirmed };
     });
   }
 
@@ -231,6 +243,16 @@ export class HaproxyService {
   }
 
   async #haproxyAction(lbId: string, requested: LbAction): Promise<Reply> {
+    const { action, outcome } = await this.#runHaproxyAction(lbId, requested);
+    if (!outcome.ok) throw appError(500, `Error ${action}ing haproxy`, outcome.output);
+    if (action === 'start') {
+      return jsonReply(202, { message: 'OK', details: `Configuration file is valid\nhaproxy daemon for ${lbId} started` });
+    }
+    return jsonReply(202, { message: 'OK', details: `Listener ${lbId} ${action}ed` });
+  }
+
+  /** The action's outcome, failures included (logged); the caller decides what a failure means. */
+  async #runHaproxyAction(lbId: string, requested: LbAction): Promise<{ action: LbAction; outcome: ProcessOutcome }> {
     if (!(await loadBalancerExists(this.#context.paths, lbId))) throw notFound(lbId);
     if (this.#isActiveStandby()) await this.#hooks.beforeAction?.(lbId, requested);
     let action = requested;
@@ -244,13 +266,10 @@ export class HaproxyService {
     if (action === 'reload') this.#context.metrics?.reload('haproxy', outcome.ok, (performance.now() - started) / 1000);
     if (!outcome.ok) {
       this.#context.logger.error({ lbId, action, output: outcome.output }, 'haproxy action failed');
-      throw appError(500, `Error ${action}ing haproxy`, outcome.output);
+    } else if (!this.#isActiveStandby() && action !== 'stop') {
+      await this.#advertise(lbId);
     }
-    if (!this.#isActiveStandby() && action !== 'stop') await this.#advertise(lbId);
-    if (action === 'start') {
-      return jsonReply(202, { message: 'OK', details: `Configuration file is valid\nhaproxy daemon for ${lbId} started` });
-    }
-    return jsonReply(202, { message: 'OK', details: `Listener ${lbId} ${action}ed` });
+    return { action, outcome };
   }
 
   /**

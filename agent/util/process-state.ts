@@ -47,6 +47,22 @@ export async function catchesSignal(pid: number, signalNumber: number): Promise<
 }
 
 /**
+ * True when `signalNumber` was sent to `pid` and not yet handled (its SigPnd or ShdPnd mask):
+ * a stopped or busy process acts on it later.
+ */
+export async function signalPending(pid: number, signalNumber: number): Promise<boolean> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    return ['SigPnd', 'ShdPnd'].some((field) => {
+      const mask = new RegExp(`^${field}:\\s*([0-9a-f]+)\\s*$`, 'mu').exec(status)?.[1];
+      return mask !== undefined && ((BigInt(`0x${mask}`) >> BigInt(signalNumber - 1)) & 1n) === 1n;
+    });
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The live pid in `pidFile` when its command line carries `identifyingArgument` (the daemon's
  * own config path). After a reboot a pid file's number may belong to any process.
  */

@@ -15,14 +15,15 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { baseRenderContext, featuresForVersion, type RenderContext } from '../../agent/render/context.ts';
 import { renderHaproxy } from '../../agent/render/haproxy.ts';
-import { validateModel, type LoadBalancerModel } from '../../agent/render/model.ts';
+import type { LoadBalancerModel } from '../../agent/model/types.ts';
+import { validateModel } from '../../agent/model/validation.ts';
 import { isValidExpositionLine, translateExposition } from '../../agent/metrics/haproxy-translation.ts';
 import { MetricsProxy } from '../../agent/metrics/proxy-server.ts';
 import { fetchExporter, OCTAVIA_EXPORTER } from '../../agent/metrics/upstream.ts';
 import { openTcpSocketIn } from '../../agent/network/raw-sockets.ts';
 import { silentLogger } from '../../agent/util/logger.ts';
-import { tempDir } from '../unit/render/config-checks.ts';
-import { fixtureB, member, type Json } from '../unit/render/fixtures.ts';
+import { tempDir } from '../helpers/render-checks.ts';
+import { fixtureB, member, type Json } from '../helpers/model-fixtures.ts';
 import { createTestNamespace } from '../helpers/metrics-fixtures.ts';
 import { REPO_ROOT } from '../helpers/agent-harness.ts';
 

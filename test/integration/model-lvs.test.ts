@@ -12,7 +12,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { baseRenderContext } from '../../agent/render/context.ts';
 import { renderLvs } from '../../agent/render/lvs.ts';
-import { validateModel } from '../../agent/render/model.ts';
+import { validateModel } from '../../agent/model/validation.ts';
 import { fileExists } from '../../agent/util/atomic-file.ts';
 import { isProcessAlive, readPidFile } from '../../agent/util/process-state.ts';
 import { runCommand } from '../../agent/util/run-command.ts';

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { ModelService } from '../../render/model-service.ts';
+import type { ModelService } from '../../model/service.ts';
 import { readBody } from '../request-body.ts';
 import { sendReply } from '../respond.ts';
 

@@ -2,11 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { runCommand } from '../../../agent/util/run-command.ts';
-import { certificateFiles } from '../../../agent/render/certificates.ts';
-import type { RenderContext } from '../../../agent/render/context.ts';
-import type { LoadBalancerModel } from '../../../agent/render/model.ts';
-import { haproxyPeerName as peerName } from '../../../agent/haproxy/peer-name.ts';
+import { runCommand } from '../../agent/util/run-command.ts';
+import { certificateFiles } from '../../agent/render/certificates.ts';
+import type { RenderContext } from '../../agent/render/context.ts';
+import type { LoadBalancerModel } from '../../agent/model/types.ts';
+import { haproxyPeerName as peerName } from '../../agent/haproxy/peer-name.ts';
 
 /**
  * Real syntax checks of rendered files: `haproxy -c` (with the certificate files the config

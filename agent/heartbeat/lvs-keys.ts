@@ -1,25 +1,11 @@
 import { isIP } from 'node:net';
+import { compressIpv6, expandIpv6 } from '../util/ip.ts';
 
 /**
- * Address spellings used by keepalived configs, ipvsadm and /proc/net/ip_vs, converted to the
- * forms the reference compares: IPv4 dotted quad, IPv6 compressed (RFC 5952, as Python's
- * ipaddress writes it) in brackets when followed by a port.
+ * Keys of LVS virtual and real servers as keepalived configs, ipvsadm and /proc/net/ip_vs spell
+ * them, converted to the forms the reference compares: IPv4 dotted quad, IPv6 compressed (RFC
+ * 5952, util/ip.ts) in brackets when followed by a port.
  */
-
-export function compressIpv6(address: string): string {
-  // The WHATWG URL serializer writes RFC 5952 text, the same as Python's `.compressed`.
-  return new URL(`http://[${address}]/`).hostname.slice(1, -1);
-}
-
-export function expandIpv6(address: string): string {
-  const compressed = compressIpv6(address);
-  const [head = '', tail] = compressed.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === undefined || tail === '' ? [] : tail.split(':');
-  const missing = 8 - left.length - right.length;
-  const groups = [...left, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...right];
-  return groups.map((group) => group.padStart(4, '0')).join(':');
-}
 
 /** `10.0.0.37` → `10.0.0.37`, `fd79::1` → `[fd79::1]`; undefined for anything else. */
 export function addressForKey(address: string): string | undefined {

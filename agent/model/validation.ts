@@ -1,259 +1,14 @@
-import { createHash } from 'node:crypto';
-import { ipFamily, isNetmaskLike, parseNetwork } from './ip.ts';
-import { Checker, isObject, join, type FieldError, type JsonObject } from './validation-kit.ts';
+import { crossCheck } from './cross-check.ts';
+import { cipherProblem, isLvsProtocol, monitorTypesFor, redirectUrlProblem } from './rules.ts';
+import { ALPN_PROTOCOLS, DEFAULT_ALPN, DEFAULT_TLS_VERSIONS, type Amphora, CLIENT_AUTH_MODES, type HealthMonitor, type HostRoute, HTTP_METHODS, INSERT_HEADERS, L7_ACTIONS, L7_COMPARE_TYPES, L7_RULE_TYPES, type L7Policy, type L7Rule, LB_ALGORITHMS, type Listener, LISTENER_PROTOCOLS, type LoadBalancer, MAX_L7_RULES_PER_POLICY, MAX_TIMEOUT_MS, type Member, MONITOR_TYPES, OWASP_SUITE_B_CIPHERS, type PemSecret, PERSISTENCE_TYPES, type Pool, POOL_PROTOCOLS, type PoolProtocol, PROVISIONING_STATUSES, type ProvisioningStatus, type SessionPersistence, type Subnet, TLS_VERSIONS, type TlsContainer, TOPOLOGIES, type ValidationOptions, type ValidationResult, type Vip, type VrrpGroup } from './types.ts';
+import { MAX_REPORTED_ERRORS, MODEL_LIMITS } from './limits.ts';
+import { Checker, type FieldError, join, type JsonObject } from './validation-kit.ts';
+import { ipFamily, isNetmaskLike, parseNetwork } from '../util/ip.ts';
 
 /**
- * The declarative load-balancer model: one JSON document per load balancer, field names as in
- * the Octavia v2 API (config-rendering.md §1). `validateModel` checks everything the renderers
- * print (so that no value can break out of its config line), fills Octavia's API defaults and
- * returns the normalized model, or every error with its field path.
+ * Validation of an uploaded model: every field checked with its path, Octavia's API defaults
+ * filled in, then the constraints between objects (cross-check.ts).
  */
-
-export type { FieldError } from './validation-kit.ts';
-
-export const LISTENER_PROTOCOLS = ['HTTP', 'HTTPS', 'TCP', 'TERMINATED_HTTPS', 'UDP', 'SCTP', 'PROMETHEUS'] as const;
-export const POOL_PROTOCOLS = ['HTTP', 'HTTPS', 'TCP', 'PROXY', 'PROXYV2', 'UDP', 'SCTP'] as const;
-export const LB_ALGORITHMS = ['ROUND_ROBIN', 'LEAST_CONNECTIONS', 'SOURCE_IP', 'SOURCE_IP_PORT'] as const;
-export const PERSISTENCE_TYPES = ['SOURCE_IP', 'HTTP_COOKIE', 'APP_COOKIE'] as const;
-export const MONITOR_TYPES = ['HTTP', 'HTTPS', 'PING', 'TCP', 'TLS-HELLO', 'UDP-CONNECT', 'SCTP'] as const;
-export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'TRACE', 'OPTIONS', 'CONNECT', 'PATCH'] as const;
-export const L7_ACTIONS = ['REJECT', 'REDIRECT_TO_URL', 'REDIRECT_TO_POOL', 'REDIRECT_PREFIX'] as const;
-export const L7_RULE_TYPES = [
-  'HOST_NAME',
-  'PATH',
-  'FILE_TYPE',
-  'HEADER',
-  'COOKIE',
-  'SSL_CONN_HAS_CERT',
-  'SSL_VERIFY_RESULT',
-  'SSL_DN_FIELD',
-] as const;
-export const L7_COMPARE_TYPES = ['REGEX', 'STARTS_WITH', 'ENDS_WITH', 'CONTAINS', 'EQUAL_TO'] as const;
-export const TLS_VERSIONS = ['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
-export const ALPN_PROTOCOLS = ['h2', 'http/1.1', 'http/1.0'] as const;
-export const CLIENT_AUTH_MODES = ['NONE', 'OPTIONAL', 'MANDATORY'] as const;
-export const TOPOLOGIES = ['SINGLE', 'ACTIVE_STANDBY'] as const;
-export const PROVISIONING_STATUSES = ['ACTIVE', 'PENDING_CREATE', 'PENDING_UPDATE', 'PENDING_DELETE', 'DELETED', 'ERROR'] as const;
-export const INSERT_HEADERS = [
-  'X-Forwarded-For',
-  'X-Forwarded-Port',
-  'X-Forwarded-Proto',
-  'X-SSL-Client-Verify',
-  'X-SSL-Client-Has-Cert',
-  'X-SSL-Client-DN',
-  'X-SSL-Client-CN',
-  'X-SSL-Issuer',
-  'X-SSL-Client-SHA1',
-  'X-SSL-Client-Not-Before',
-  'X-SSL-Client-Not-After',
-] as const;
-
-/** `CIPHERS_OWASP_SUITE_B`: the operator default for listener and pool ciphers. */
-export const OWASP_SUITE_B_CIPHERS =
-  'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:ECDHE-ECDSA-AES128-GCM-SHA256:' +
-  'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:' +
-  'ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:' +
-  'DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305';
-export const DEFAULT_TLS_VERSIONS: TlsVersion[] = ['TLSv1.2', 'TLSv1.3'];
-export const DEFAULT_ALPN: AlpnProtocol[] = ['h2', 'http/1.1', 'http/1.0'];
-export const MAX_TIMEOUT_MS = 24 * 24 * 60 * 60 * 1000;
-export const MAX_L7_RULES_PER_POLICY = 50;
-
-/** The whole string is one OpenSSL cipher list: no space, no control character, nothing else. */
-export const VALID_CIPHERS = /^[A-Za-z0-9\-+!:@=_.]+$/;
-/** Octavia's `INVALID_URL_CHARS_RE`: C0 controls, space, DEL and C1 controls. */
-export const INVALID_URL_CHARS = /[\u0000-\u0020\u007f-\u009f]/;
-
-export type ListenerProtocol = (typeof LISTENER_PROTOCOLS)[number];
-export type PoolProtocol = (typeof POOL_PROTOCOLS)[number];
-export type LbAlgorithm = (typeof LB_ALGORITHMS)[number];
-export type PersistenceType = (typeof PERSISTENCE_TYPES)[number];
-export type MonitorType = (typeof MONITOR_TYPES)[number];
-export type HttpMethod = (typeof HTTP_METHODS)[number];
-export type L7Action = (typeof L7_ACTIONS)[number];
-export type L7RuleType = (typeof L7_RULE_TYPES)[number];
-export type L7CompareType = (typeof L7_COMPARE_TYPES)[number];
-export type TlsVersion = (typeof TLS_VERSIONS)[number];
-export type AlpnProtocol = (typeof ALPN_PROTOCOLS)[number];
-export type ClientAuthentication = (typeof CLIENT_AUTH_MODES)[number];
-export type Topology = (typeof TOPOLOGIES)[number];
-export type ProvisioningStatus = (typeof PROVISIONING_STATUSES)[number];
-
-/** Inline certificate + key (+ chain): the agent writes it as `<sha1(certificate)>.pem`. */
-export interface TlsMaterial {
-  certificate: string;
-  private_key: string;
-  intermediates: string[];
-}
-/** A file already in the load balancer's certificate folder (uploaded through the certificate API). */
-export interface FileReference {
-  file: string;
-}
-export type TlsContainer = TlsMaterial | FileReference;
-/** CA bundles and CRLs: inline PEM text or a file reference. */
-export type PemSecret = string | FileReference;
-
-export interface HostRoute {
-  destination: string;
-  nexthop: string;
-}
-export interface Subnet {
-  cidr: string;
-  gateway_ip: string | null;
-  host_routes: HostRoute[];
-}
-export interface Vip {
-  ip_address: string;
-  subnet: Subnet | null;
-}
-export interface Amphora {
-  id: string;
-  status: string;
-  role: string | null;
-  vrrp_ip: string | null;
-  vrrp_interface: string | null;
-  vrrp_id: number;
-  vrrp_priority: number | null;
-}
-export interface VrrpGroup {
-  vrrp_group_name: string;
-  vrrp_auth_type: 'PASS' | 'AH';
-  vrrp_auth_pass: string;
-  advert_int: number;
-}
-export interface SessionPersistence {
-  type: PersistenceType;
-  cookie_name: string | null;
-  persistence_timeout: number | null;
-  persistence_granularity: string | null;
-}
-export interface HealthMonitor {
-  id: string;
-  name: string;
-  type: MonitorType;
-  delay: number;
-  timeout: number;
-  max_retries: number;
-  max_retries_down: number;
-  http_method: HttpMethod | null;
-  url_path: string | null;
-  expected_codes: string | null;
-  http_version: 1.0 | 1.1 | null;
-  domain_name: string | null;
-  admin_state_up: boolean;
-  provisioning_status: ProvisioningStatus | null;
-}
-export interface Member {
-  id: string;
-  name: string;
-  address: string;
-  protocol_port: number;
-  weight: number;
-  backup: boolean;
-  admin_state_up: boolean;
-  monitor_address: string | null;
-  monitor_port: number | null;
-  provisioning_status: ProvisioningStatus | null;
-}
-export interface Pool {
-  id: string;
-  name: string;
-  description: string;
-  protocol: PoolProtocol;
-  lb_algorithm: LbAlgorithm;
-  admin_state_up: boolean;
-  session_persistence: SessionPersistence | null;
-  healthmonitor: HealthMonitor | null;
-  members: Member[];
-  tls_enabled: boolean;
-  tls_container: TlsContainer | null;
-  ca_tls_container: PemSecret | null;
-  crl_container: PemSecret | null;
-  tls_ciphers: string | null;
-  tls_versions: TlsVersion[] | null;
-  alpn_protocols: AlpnProtocol[] | null;
-  provisioning_status: ProvisioningStatus | null;
-}
-export interface L7Rule {
-  id: string;
-  type: L7RuleType;
-  compare_type: L7CompareType;
-  key: string | null;
-  value: string;
-  invert: boolean;
-  admin_state_up: boolean;
-  provisioning_status: ProvisioningStatus | null;
-}
-export interface L7Policy {
-  id: string;
-  name: string;
-  position: number;
-  action: L7Action;
-  redirect_pool_id: string | null;
-  redirect_url: string | null;
-  redirect_prefix: string | null;
-  redirect_http_code: number | null;
-  admin_state_up: boolean;
-  rules: L7Rule[];
-  provisioning_status: ProvisioningStatus | null;
-}
-export interface Listener {
-  id: string;
-  name: string;
-  description: string;
-  protocol: ListenerProtocol;
-  protocol_port: number;
-  admin_state_up: boolean;
-  connection_limit: number;
-  default_pool_id: string | null;
-  insert_headers: Record<string, string>;
-  timeout_client_data: number;
-  timeout_member_connect: number;
-  timeout_member_data: number;
-  timeout_tcp_inspect: number;
-  allowed_cidrs: string[];
-  default_tls_container: TlsContainer | null;
-  sni_containers: TlsContainer[];
-  client_authentication: ClientAuthentication;
-  client_ca_tls_container: PemSecret | null;
-  client_crl_container: PemSecret | null;
-  tls_ciphers: string | null;
-  tls_versions: TlsVersion[] | null;
-  alpn_protocols: AlpnProtocol[] | null;
-  hsts_max_age: number | null;
-  hsts_include_subdomains: boolean;
-  hsts_preload: boolean;
-  l7policies: L7Policy[];
-  provisioning_status: ProvisioningStatus | null;
-}
-export interface LoadBalancer {
-  id: string;
-  name: string;
-  description: string;
-  project_id: string;
-  admin_state_up: boolean;
-  topology: Topology;
-  vip: Vip;
-  additional_vips: Vip[];
-  amphorae: Amphora[];
-  vrrp_group: VrrpGroup | null;
-  listeners: Listener[];
-  pools: Pool[];
-}
-export interface LoadBalancerModel {
-  loadbalancer: LoadBalancer;
-}
-
-export interface ValidationOptions {
-  /** Operator `tls_cipher_prohibit_list` (colon separated); empty by default. */
-  cipherProhibitList?: string;
-  defaultListenerCiphers?: string;
-  defaultPoolCiphers?: string;
-}
-
-export type ValidationResult =
-  | { ok: true; model: LoadBalancerModel; warnings: string[] }
-  | { ok: false; errors: FieldError[] };
 
 // ---------------------------------------------------------------------------------------------
 // Field patterns. Each one keeps a printed value to a single, unambiguous config token.
@@ -279,83 +34,6 @@ const VRRP_PASS_PATTERN = /^[A-Za-z0-9]{1,8}$/;
 const PEM_PATTERN = /^-----BEGIN [A-Z0-9 ]+-----[\s\S]*-----END [A-Z0-9 ]+-----\s*$/;
 const CERT_FILE_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,250}\.pem$/;
 
-const LISTENER_POOL_PROTOCOLS: Record<ListenerProtocol, readonly PoolProtocol[]> = {
-  HTTP: ['HTTP', 'PROXY', 'PROXYV2'],
-  HTTPS: ['HTTPS', 'PROXY', 'PROXYV2', 'TCP'],
-  TCP: ['HTTP', 'HTTPS', 'PROXY', 'PROXYV2', 'TCP'],
-  TERMINATED_HTTPS: ['HTTP', 'PROXY', 'PROXYV2'],
-  UDP: ['UDP'],
-  SCTP: ['SCTP'],
-  PROMETHEUS: [],
-};
-
-export function isLvsProtocol(protocol: string): protocol is 'UDP' | 'SCTP' {
-  return protocol === 'UDP' || protocol === 'SCTP';
-}
-
-export function monitorTypesFor(poolProtocol: PoolProtocol): readonly MonitorType[] {
-  return isLvsProtocol(poolProtocol) ? ['UDP-CONNECT', 'SCTP', 'TCP', 'HTTP'] : ['HTTP', 'HTTPS', 'PING', 'TCP', 'TLS-HELLO'];
-}
-
-/** The Python-compatible cipher check plus the operator prohibit list; returns a reason or null. */
-export function cipherProblem(value: string, prohibitList = ''): string | null {
-  if (!VALID_CIPHERS.test(value)) {
-    return 'has invalid characters: only letters, digits and - + ! : @ = _ . are allowed';
-  }
-  const prohibited = new Set(prohibitList.split(':').filter((c) => c !== ''));
-  const rejected = value.split(':').filter((c) => prohibited.has(c));
-  if (rejected.length > 0) return `contains prohibited ciphers: ${rejected.join(', ')}`;
-  return null;
-}
-
-/** Checks a redirect URL / prefix (upstream fix of 2026 plus haproxy-specific hardening). */
-export function redirectUrlProblem(value: string): string | null {
-  if (INVALID_URL_CHARS.test(value)) return 'must not contain spaces or control characters';
-  // `#` would start an haproxy comment and silently drop the `if <acl>` condition; quotes and
-  // backslashes would be interpreted by haproxy's line parser.
-  if (/[#"'\\]/.test(value)) return 'must not contain #, quotes or backslashes';
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'must be an absolute http or https URL';
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must use the http or https scheme';
-  if (url.hostname === '') return 'must have a host';
-  return null;
-}
-
-/** Octavia's `expand_expected_codes`, returned in ascending order. */
-export function expandExpectedCodes(codes: string): number[] {
-  const result = new Set<number>();
-  for (const part of codes.split(/,\s*/)) {
-    const range = /^(\d{3})-(\d{3})$/.exec(part.trim());
-    if (range?.[1] && range[2]) {
-      for (let code = Number(range[1]); code <= Number(range[2]); code++) result.add(code);
-    } else if (/^\d{3}$/.test(part.trim())) {
-      result.add(Number(part.trim()));
-    }
-  }
-  return [...result].sort((a, b) => a - b);
-}
-
-export function isFileReference(value: unknown): value is FileReference {
-  return isObject(value) && typeof value.file === 'string';
-}
-
-/** File name of a TLS container or secret inside the load balancer's certificate folder. */
-export function secretFileName(secret: TlsContainer | PemSecret): string {
-  if (typeof secret === 'string') return `${sha1Hex(secret)}.pem`;
-  if (isFileReference(secret)) return secret.file;
-  return `${sha1Hex(secret.certificate)}.pem`;
-}
-
-export function sha1Hex(text: string): string {
-  return createHash('sha1').update(text, 'utf8').digest('hex');
-}
-
-// ---------------------------------------------------------------------------------------------
-
 export function validateModel(input: unknown, options: ValidationOptions = {}): ValidationResult {
   const check = new Checker();
   const warnings: string[] = [];
@@ -372,7 +50,9 @@ export function validateModel(input: unknown, options: ValidationOptions = {}): 
 
 /** Throws a readable error (all field errors on one line each) when the model is invalid. */
 export function formatErrors(errors: FieldError[]): string {
-  return errors.map((e) => `${e.path}: ${e.reason}`).join('; ');
+  const shown = errors.slice(0, MAX_REPORTED_ERRORS).map((e) => `${e.path}: ${e.reason}`);
+  if (errors.length > MAX_REPORTED_ERRORS) shown.push(`and ${errors.length - MAX_REPORTED_ERRORS} more`);
+  return shown.join('; ');
 }
 
 function readId(check: Checker, obj: JsonObject, key: string, path: string, required = true): string | undefined {
@@ -435,7 +115,7 @@ function readLoadBalancer(check: Checker, obj: JsonObject, path: string, options
     if (vipObj) vip = readVip(check, vipObj, join(path, 'vip'));
   }
   const additionalVips = check
-    .array(obj.additional_vips, join(path, 'additional_vips'))
+    .array(obj.additional_vips, join(path, 'additional_vips'), MODEL_LIMITS.additional_vips)
     .map((v, i) => {
       const at = join(join(path, 'additional_vips'), i);
       const o = check.object(v, at);
@@ -443,16 +123,16 @@ function readLoadBalancer(check: Checker, obj: JsonObject, path: string, options
     })
     .filter((v): v is Vip => v !== undefined);
   const amphorae = check
-    .array(obj.amphorae, join(path, 'amphorae'))
+    .array(obj.amphorae, join(path, 'amphorae'), MODEL_LIMITS.amphorae)
     .map((a, i) => readAmphora(check, a, join(join(path, 'amphorae'), i)))
     .filter((a): a is Amphora => a !== undefined);
   const vrrpGroup = obj.vrrp_group === undefined || obj.vrrp_group === null ? null : readVrrpGroup(check, obj.vrrp_group, join(path, 'vrrp_group'), id);
   const listeners = check
-    .array(obj.listeners, join(path, 'listeners'))
+    .array(obj.listeners, join(path, 'listeners'), MODEL_LIMITS.listeners)
     .map((l, i) => readListener(check, l, join(join(path, 'listeners'), i), options))
     .filter((l): l is Listener => l !== undefined);
   const pools = check
-    .array(obj.pools, join(path, 'pools'))
+    .array(obj.pools, join(path, 'pools'), MODEL_LIMITS.pools)
     .map((p, i) => readPool(check, p, join(join(path, 'pools'), i), options))
     .filter((p): p is Pool => p !== undefined);
   if (id === undefined || vip === undefined) return undefined;
@@ -488,7 +168,7 @@ function readVip(check: Checker, obj: JsonObject, path: string): Vip | undefined
       }
       const gateway = readIp(check, s, 'gateway_ip', at, false) ?? null;
       const routes = check
-        .array(s.host_routes, join(at, 'host_routes'))
+        .array(s.host_routes, join(at, 'host_routes'), MODEL_LIMITS.host_routes)
         .map((r, i) => {
           const rat = join(join(at, 'host_routes'), i);
           const ro = check.object(r, rat);
@@ -557,7 +237,7 @@ function readTlsContainer(check: Checker, value: unknown, path: string): TlsCont
   const certificate = readPem(check, obj.certificate, join(path, 'certificate'), true);
   const privateKey = readPem(check, obj.private_key, join(path, 'private_key'), true);
   const intermediates = check
-    .array(obj.intermediates, join(path, 'intermediates'))
+    .array(obj.intermediates, join(path, 'intermediates'), MODEL_LIMITS.intermediates)
     .map((p, i) => readPem(check, p, join(join(path, 'intermediates'), i), true))
     .filter((p): p is string => p !== undefined);
   if (certificate === undefined || privateKey === undefined) return undefined;
@@ -671,7 +351,7 @@ function readListener(check: Checker, value: unknown, path: string, options: Val
     }
   }
   const allowedCidrs = check
-    .array(obj.allowed_cidrs, join(path, 'allowed_cidrs'))
+    .array(obj.allowed_cidrs, join(path, 'allowed_cidrs'), MODEL_LIMITS.allowed_cidrs)
     .map((c, i) => {
       const at = join(join(path, 'allowed_cidrs'), i);
       if (typeof c !== 'string' || typeof parseNetwork(c) === 'string') {
@@ -687,13 +367,13 @@ function readListener(check: Checker, value: unknown, path: string, options: Val
       ? null
       : (readTlsContainer(check, obj.default_tls_container, join(path, 'default_tls_container')) ?? null);
   const sni = check
-    .array(obj.sni_containers, join(path, 'sni_containers'))
+    .array(obj.sni_containers, join(path, 'sni_containers'), MODEL_LIMITS.sni_containers)
     .map((c, i) => readTlsContainer(check, c, join(join(path, 'sni_containers'), i)))
     .filter((c): c is TlsContainer => c !== undefined);
   const hstsMaxAge = check.integer(obj, 'hsts_max_age', path, { min: 0, max: 2 ** 31 - 1 }) ?? null;
 
   const policies = check
-    .array(obj.l7policies, join(path, 'l7policies'))
+    .array(obj.l7policies, join(path, 'l7policies'), MODEL_LIMITS.l7policies)
     .map((p, i) => readPolicy(check, p, join(join(path, 'l7policies'), i), i + 1))
     .filter((p): p is L7Policy => p !== undefined);
   // Render order is position order; equal positions keep their list order.
@@ -770,8 +450,7 @@ function readPolicy(check: Checker, value: unknown, path: string, defaultPositio
   if (action === 'REDIRECT_TO_POOL' && redirectPoolId === null) {
     check.fail(join(path, 'redirect_pool_id'), 'is required for REDIRECT_TO_POOL');
   }
-  const rulesRaw = check.array(obj.rules, join(path, 'rules'));
-  if (rulesRaw.length > MAX_L7_RULES_PER_POLICY) check.fail(join(path, 'rules'), `must hold at most ${MAX_L7_RULES_PER_POLICY} rules`);
+  const rulesRaw = check.array(obj.rules, join(path, 'rules'), MAX_L7_RULES_PER_POLICY);
   const rules = rulesRaw
     .map((r, i) => readRule(check, r, join(join(path, 'rules'), i)))
     .filter((r): r is L7Rule => r !== undefined);
@@ -893,7 +572,7 @@ function readPool(check: Checker, value: unknown, path: string, options: Validat
       ? null
       : (readMonitor(check, obj.healthmonitor, join(path, 'healthmonitor'), protocol) ?? null);
   const members = check
-    .array(obj.members, join(path, 'members'))
+    .array(obj.members, join(path, 'members'), MODEL_LIMITS.members)
     .map((m, i) => readMember(check, m, join(join(path, 'members'), i)))
     .filter((m): m is Member => m !== undefined);
   const seen = new Set<string>();
@@ -1035,102 +714,4 @@ function readMember(check: Checker, value: unknown, path: string): Member | unde
     monitor_port: check.integer(obj, 'monitor_port', path, { min: 1, max: 65535 }) ?? null,
     provisioning_status: readStatus(check, obj, path),
   };
-}
-
-/** Constraints between objects (config-rendering.md §1.5). */
-function crossCheck(check: Checker, lb: LoadBalancer, warnings: string[], _options: ValidationOptions): void {
-  const base = 'loadbalancer';
-  const poolsById = new Map(lb.pools.map((p) => [p.id, p]));
-  const uniqueIds = new Map<string, string>();
-  const claim = (id: string, at: string) => {
-    const previous = uniqueIds.get(id);
-    if (previous !== undefined) check.fail(at, `duplicates the id of ${previous}`);
-    else uniqueIds.set(id, at);
-  };
-  lb.listeners.forEach((l, i) => claim(l.id, `${base}.listeners[${i}].id`));
-  lb.pools.forEach((p, i) => claim(p.id, `${base}.pools[${i}].id`));
-  lb.amphorae.forEach((a, i) => {
-    if (lb.amphorae.findIndex((o) => o.id === a.id) !== i) check.fail(`${base}.amphorae[${i}].id`, 'duplicates another amphora id');
-  });
-
-  const portOwners = new Map<string, number>();
-  lb.listeners.forEach((listener, i) => {
-    const at = `${base}.listeners[${i}]`;
-    const l4 = listener.protocol === 'UDP' ? 'udp' : listener.protocol === 'SCTP' ? 'sctp' : 'tcp';
-    const key = `${l4}/${listener.protocol_port}`;
-    if (portOwners.has(key)) check.fail(`${at}.protocol_port`, `is already used by listeners[${portOwners.get(key)}] (${l4.toUpperCase()})`);
-    else portOwners.set(key, i);
-
-    const httpLike = listener.protocol === 'HTTP' || listener.protocol === 'TERMINATED_HTTPS';
-    const tlsCapable = listener.protocol === 'TERMINATED_HTTPS' || listener.protocol === 'PROMETHEUS';
-    if (listener.default_pool_id !== null) {
-      const pool = poolsById.get(listener.default_pool_id);
-      if (!pool) check.fail(`${at}.default_pool_id`, 'does not name a pool of this load balancer');
-      else if (!LISTENER_POOL_PROTOCOLS[listener.protocol].includes(pool.protocol)) {
-        check.fail(
-          `${at}.default_pool_id`,
-          listener.protocol === 'PROMETHEUS'
-            ? 'PROMETHEUS listeners take no pool'
-            : `a ${pool.protocol} pool cannot serve a ${listener.protocol} listener (allowed: ${LISTENER_POOL_PROTOCOLS[listener.protocol].join(', ')})`,
-        );
-      }
-    }
-    if (Object.keys(listener.insert_headers).length > 0) {
-      if (!httpLike) check.fail(`${at}.insert_headers`, 'is only supported by HTTP and TERMINATED_HTTPS listeners');
-      else if (listener.protocol === 'HTTP') {
-        for (const key of Object.keys(listener.insert_headers)) {
-          if (key.startsWith('X-SSL-')) check.fail(`${at}.insert_headers.${key}`, 'requires a TERMINATED_HTTPS listener');
-        }
-      }
-    }
-    if (listener.l7policies.length > 0 && !httpLike) check.fail(`${at}.l7policies`, 'are only supported by HTTP and TERMINATED_HTTPS listeners');
-    listener.l7policies.forEach((policy, j) => {
-      if (policy.redirect_pool_id === null) return;
-      const pool = poolsById.get(policy.redirect_pool_id);
-      const pat = `${at}.l7policies[${j}].redirect_pool_id`;
-      if (!pool) check.fail(pat, 'does not name a pool of this load balancer');
-      else if (!LISTENER_POOL_PROTOCOLS[listener.protocol].includes(pool.protocol)) {
-        check.fail(pat, `a ${pool.protocol} pool cannot serve a ${listener.protocol} listener`);
-      }
-    });
-    const hasCert = listener.default_tls_container !== null || listener.sni_containers.length > 0;
-    if (!tlsCapable) {
-      for (const key of ['default_tls_container', 'client_ca_tls_container', 'client_crl_container', 'tls_ciphers', 'tls_versions', 'alpn_protocols', 'hsts_max_age'] as const) {
-        if (listener[key] !== null) check.fail(`${at}.${key}`, 'is only supported by TERMINATED_HTTPS (and PROMETHEUS) listeners');
-      }
-      if (listener.sni_containers.length > 0) check.fail(`${at}.sni_containers`, 'are only supported by TERMINATED_HTTPS listeners');
-      if (listener.client_authentication !== 'NONE') check.fail(`${at}.client_authentication`, 'requires a TERMINATED_HTTPS listener');
-    } else {
-      if (listener.protocol === 'TERMINATED_HTTPS' && listener.default_tls_container === null) {
-        // Octavia renders such a listener as plain text on its TLS port; refuse instead.
-        check.fail(`${at}.default_tls_container`, 'is required for TERMINATED_HTTPS listeners (SNI certificates alone would serve plain text)');
-      }
-      if (listener.protocol === 'PROMETHEUS' && listener.sni_containers.length > 0) check.fail(`${at}.sni_containers`, 'are not supported by PROMETHEUS listeners');
-      if (listener.protocol === 'PROMETHEUS' && listener.hsts_max_age !== null) check.fail(`${at}.hsts_max_age`, 'is only supported by TERMINATED_HTTPS listeners');
-      if (listener.client_authentication !== 'NONE' && listener.client_ca_tls_container === null) {
-        check.fail(`${at}.client_ca_tls_container`, `is required with client_authentication ${listener.client_authentication}`);
-      }
-      if (listener.client_ca_tls_container !== null && !hasCert) check.fail(`${at}.client_ca_tls_container`, 'requires a default certificate');
-      if (listener.client_crl_container !== null && listener.client_ca_tls_container === null) {
-        check.fail(`${at}.client_crl_container`, 'requires client_ca_tls_container');
-      }
-    }
-    if ((listener.hsts_include_subdomains || listener.hsts_preload) && listener.hsts_max_age === null) {
-      check.fail(`${at}.hsts_max_age`, 'is required with hsts_include_subdomains or hsts_preload');
-    }
-    const vipFamilies = new Set([lb.vip, ...lb.additional_vips].map((v) => ipFamily(v.ip_address)));
-    listener.allowed_cidrs.forEach((cidr, k) => {
-      const parsed = parseNetwork(cidr);
-      if (typeof parsed !== 'string' && !vipFamilies.has(parsed.family)) {
-        check.fail(`${at}.allowed_cidrs[${k}]`, `is IPv${parsed.family} but the load balancer has no IPv${parsed.family} VIP`);
-      }
-    });
-    if (listener.connection_limit === 0) warnings.push(`listener ${listener.id}: connection_limit 0 means the default limit, as in Octavia`);
-  });
-
-  lb.pools.forEach((pool, i) => {
-    const at = `${base}.pools[${i}]`;
-    if (pool.crl_container !== null && pool.ca_tls_container === null) check.fail(`${at}.crl_container`, 'requires ca_tls_container');
-  });
-  if (lb.vrrp_group !== null && lb.topology !== 'ACTIVE_STANDBY') warnings.push('vrrp_group is ignored unless topology is ACTIVE_STANDBY');
 }

@@ -1,9 +1,9 @@
 import { isIP } from 'node:net';
 
 /**
- * Small IP helpers for the renderers: family detection, IPv6 compression and network
- * normalisation (the VRRP config prints subnets as `network/prefix`, compressed, like
- * Python's ipaddress module).
+ * The agent's one set of IP helpers: family detection, numeric values, IPv6 text in RFC 5952
+ * form (Python's `ipaddress` `.compressed`, which the reference prints and compares) and strict
+ * network parsing. Renderers, the heartbeat's LVS keys and the network code all use these.
  */
 
 export function ipFamily(address: string): 4 | 6 | 0 {
@@ -100,4 +100,17 @@ export function isNetmaskLike(value: string): boolean {
   // A valid mask is a run of ones followed by zeros.
   const inverted = ~bits & 0xffffffffn;
   return (inverted & (inverted + 1n)) === 0n;
+}
+
+/** RFC 5952 text of an IPv6 address (`2001:db8:0::10` → `2001:db8::10`), as Python compresses it. */
+export function compressIpv6(address: string): string {
+  return formatIpv6(ipv6ToBigInt(address));
+}
+
+/** All eight hextets, four digits each (`fd79::1` → `fd79:0000:…:0001`), as /proc/net/ip_vs keys them. */
+export function expandIpv6(address: string): string {
+  const value = ipv6ToBigInt(address);
+  const hextets: string[] = [];
+  for (let i = 7; i >= 0; i--) hextets.push(((value >> BigInt(i * 16)) & 0xffffn).toString(16).padStart(4, '0'));
+  return hextets.join(':');
 }

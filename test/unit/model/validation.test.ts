@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { expandExpectedCodes, OWASP_SUITE_B_CIPHERS, validateModel, type FieldError } from '../../../agent/render/model.ts';
-import { fixtureB, listenerOf, poolOf, tlsMaterial, udpFixture, type Json } from './fixtures.ts';
+import { expandExpectedCodes } from '../../../agent/model/rules.ts';
+import { OWASP_SUITE_B_CIPHERS } from '../../../agent/model/types.ts';
+import { validateModel } from '../../../agent/model/validation.ts';
+import type { FieldError } from '../../../agent/model/validation-kit.ts';
+import { fixtureB, listenerOf, poolOf, tlsMaterial, udpFixture, type Json } from '../../helpers/model-fixtures.ts';
 
 function errorsOf(model: unknown): FieldError[] {
   const result = validateModel(model);

@@ -39,11 +39,18 @@ export class Checker {
     return undefined;
   }
 
-  array(value: unknown, path: string): unknown[] {
+  /** An array of at most `max` entries; a longer one is refused whole, its entries unread. */
+  array(value: unknown, path: string, max: number): unknown[] {
     if (value === undefined || value === null) return [];
-    if (Array.isArray(value)) return value;
-    this.fail(path, 'must be an array');
-    return [];
+    if (!Array.isArray(value)) {
+      this.fail(path, 'must be an array');
+      return [];
+    }
+    if (value.length > max) {
+      this.fail(path, `must hold at most ${max} entries (has ${value.length})`);
+      return [];
+    }
+    return value;
   }
 
   boolean(obj: JsonObject, key: string, path: string, fallback: boolean): boolean {

@@ -1,5 +1,5 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { md5Hex } from '../util/md5.ts';
 import { appError } from '../domain/refusal.ts';
 import type { AgentContext } from '../context.ts';
@@ -12,12 +12,14 @@ import { queryHaproxyStats } from '../heartbeat/haproxy-stats.ts';
 import { jsonReply, type Reply } from '../domain/reply.ts';
 import { ensureDirectory, writeFileAtomic } from '../util/atomic-file.ts';
 import { isSafeId } from '../util/identifiers.ts';
-import { certificateFiles } from './certificates.ts';
-import { baseRenderContext, featuresForVersion, hostFacts, type RenderContext } from './context.ts';
-import { renderHaproxy } from './haproxy.ts';
-import { renderLvs } from './lvs.ts';
-import { formatErrors, isLvsProtocol, validateModel, type LoadBalancerModel } from './model.ts';
+import { certificateFiles } from '../render/certificates.ts';
+import { baseRenderContext, featuresForVersion, type RenderContext } from '../render/context.ts';
+import { readHostFacts } from '../info/host-facts.ts';
+import type { LoadBalancerModel } from './types.ts';
 import { errorMessage } from '../util/errors.ts';
+import { ModelStore, type StoredModel } from './store.ts';
+import { prepareModelOffThread } from './prepare.ts';
+import { withSecretReferences } from './secret-references.ts';
 
 const STATUS_TIMEOUT_MS = 5000;
 
@@ -31,22 +33,25 @@ export class ModelService {
   readonly #context: AgentContext;
   readonly #haproxy: HaproxyService;
   readonly #lvs: LvsListenerService;
+  readonly #store: ModelStore;
 
   constructor(context: AgentContext, haproxy: HaproxyService, lvs: LvsListenerService) {
     this.#context = context;
+    this.#store = new ModelStore(context);
     this.#haproxy = haproxy;
     this.#lvs = lvs;
   }
 
+  /** Where the model of `lbId` is stored. */
   modelPath(lbId: string): string {
-    return join(this.#context.paths.lbDir(lbId), 'model.json');
+    return this.#store.path(lbId);
   }
 
   async renderContext(amphoraId: string): Promise<RenderContext> {
     const config = this.#context.config.current;
     const version = await haproxyVersion(config.haproxy_amphora.haproxy_cmd);
     return baseRenderContext({
-      ...hostFacts(),
+      ...(await readHostFacts()),
       thisAmphoraId: amphoraId,
       features: featuresForVersion(version.major, version.minor),
       basePath: this.#context.paths.basePath,
@@ -60,36 +65,24 @@ export class ModelService {
 
   async put(amphoraId: string, lbId: string, body: Uint8Array): Promise<Reply> {
     if (!isSafeId(lbId) || !isSafeId(amphoraId)) throw appError(400, 'Invalid request', 'Invalid load balancer or amphora id');
-    let input: unknown;
-    try {
-      input = JSON.parse(Buffer.from(body).toString('utf8'));
-    } catch {
-      throw appError(400, 'Invalid request', 'The body is not JSON');
-    }
-    const result = validateModel(input);
-    if (!result.ok) throw appError(400, 'Invalid model', formatErrors(result.errors));
-    const model: LoadBalancerModel = result.model;
-    if (model.loadbalancer.id !== lbId) throw appError(400, 'Invalid model', `loadbalancer.id: must be ${lbId}, the id in the URL`);
-
     const ctx = await this.renderContext(amphoraId);
-    const lvsListeners = model.loadbalancer.listeners.filter((l) => isLvsProtocol(l.protocol));
-    for (const listener of lvsListeners) {
+    const prepared = await prepareModelOffThread(body, ctx);
+    if (!prepared.ok) throw appError(400, prepared.message, prepared.details);
+    const { model, warnings } = prepared;
+    if (model.loadbalancer.id !== lbId) throw appError(400, 'Invalid model', `loadbalancer.id: must be ${lbId}, the id in the URL`);
+    for (const config of prepared.lvsConfigs) {
       // LVS listener ids share one namespace with load balancers (§4.1).
-      if (!isSafeId(listener.id) || listener.id === lbId || (await loadBalancerExists(this.#context.paths, listener.id))) {
-        throw appError(400, 'Invalid model', `loadbalancer.listeners: ${listener.id} cannot be a UDP/SCTP listener id (it names a load balancer)`);
+      if (!isSafeId(config.id) || config.id === lbId || (await loadBalancerExists(this.#context.paths, config.id))) {
+        throw appError(400, 'Invalid model', `loadbalancer.listeners: ${config.id} cannot be a UDP/SCTP listener id (it names a load balancer)`);
       }
     }
-    const lvsConfigs = lvsListeners.map((l) => ({ id: l.id, bytes: Buffer.from(renderLvs(model, l.id, ctx), 'utf8') }));
-    // haproxy serves the TCP-family listeners; a model without listeners keeps its (empty)
-    // haproxy too, one of UDP/SCTP listeners only has none, as with the controller.
-    const hasHaproxyListeners = lvsListeners.length < model.loadbalancer.listeners.length || lvsListeners.length === 0;
-    const rendered = hasHaproxyListeners ? renderHaproxy(model, ctx) : undefined;
-    const warnings = [...result.warnings, ...(rendered?.warnings ?? [])];
-    for (const warning of rendered?.warnings ?? []) this.#context.logger.warn({ lbId }, warning);
+    const lvsConfigs = prepared.lvsConfigs.map((config) => ({ id: config.id, bytes: Buffer.from(config.text, 'utf8') }));
+    const hasHaproxyListeners = prepared.haproxyText !== undefined;
+    for (const warning of warnings) this.#context.logger.warn({ lbId }, warning);
 
     /** UDP/SCTP listeners, then (after the haproxy part is live) model.json; undone together. */
     const applyLvsAndRecord = async (haproxyLive: Buffer | undefined): Promise<void> => {
-      const previous = await this.#readStored(lbId);
+      const previous = await this.#store.read(lbId);
       const undo: LvsUndo[] = [];
       try {
         for (const config of lvsConfigs) undo.push(await this.#lvs.applyConfig(config.id, config.bytes));
@@ -105,15 +98,14 @@ export class ModelService {
           lvs_md5: Object.fromEntries(lvsConfigs.map((config) => [config.id, md5Hex(config.bytes)])),
           model,
         };
-        await ensureDirectory(this.#context.paths.lbDir(lbId));
-        await writeFileAtomic(this.modelPath(lbId), `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
+        await this.#store.write(lbId, stored);
       } catch (error) {
         for (const step of undo.reverse()) await step();
         throw error;
       }
     };
 
-    if (rendered === undefined) {
+    if (prepared.haproxyText === undefined) {
       await this.#haproxy.exclusive(lbId, () => applyLvsAndRecord(undefined));
       return jsonReply(202, { message: 'OK', warnings }, md5Hex(lvsConfigs.map((config) => md5Hex(config.bytes)).join('')));
     }
@@ -123,7 +115,7 @@ export class ModelService {
     // bytes are kept so that a refused config also leaves the live certificates as they were.
     const replacedCertificates: { path: string; previous: Buffer | undefined }[] = [];
     try {
-      const applied = await this.#haproxy.applyConfig(amphoraId, lbId, Buffer.from(rendered.text, 'utf8'), {
+      const applied = await this.#haproxy.applyConfig(amphoraId, lbId, Buffer.from(prepared.haproxyText, 'utf8'), {
         beforeInstall: async () => {
           for (const file of certificateFiles(model, ctx)) {
             await ensureDirectory(dirname(file.path), 0o700);
@@ -133,7 +125,9 @@ export class ModelService {
         },
         onLive: async () => applyLvsAndRecord((await this.#haproxy.store.read(lbId)) ?? Buffer.alloc(0)),
       });
-      return jsonReply(202, { message: 'OK', warnings }, applied.etag);
+      if (applied.unconfirmed !== undefined) this.#context.logger.warn({ lbId }, applied.unconfirmed);
+      const replyWarnings = applied.unconfirmed === undefined ? warnings : [...warnings, applied.unconfirmed];
+      return jsonReply(202, { message: 'OK', warnings: replyWarnings }, applied.etag);
     } catch (error) {
       for (const { path, previous } of replacedCertificates.reverse()) {
         if (previous === undefined) await rm(path, { force: true });
@@ -148,12 +142,12 @@ export class ModelService {
    * upload): the model no longer describes what runs.
    */
   async get(lbId: string): Promise<Reply> {
-    const stored = await this.#readStored(lbId);
+    const stored = await this.#store.read(lbId);
     if (stored === undefined) throw appError(404, 'Loadbalancer Not Found', `No model for loadbalancer with UUID: ${lbId}`);
     if (!(await this.#isCurrent(lbId, stored))) {
       throw appError(409, 'Model out of date', `The configuration of ${lbId} was replaced since its model was applied`);
     }
-    return jsonReply(200, stored.model, md5Hex(JSON.stringify(stored.model)));
+    return jsonReply(200, withSecretReferences(stored.model), md5Hex(JSON.stringify(stored.model)));
   }
 
   /** Every config the model produced is on disk unchanged (haproxy.cfg absent for UDP-only). */
@@ -172,8 +166,8 @@ export class ModelService {
     const models: LoadBalancerModel[] = [];
     const entries = await readdir(this.#context.paths.basePath, { withFileTypes: true }).catch(() => []);
     for (const lbId of entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort()) {
-      const stored = await this.#readStored(lbId);
-      if (stored && (await this.#isCurrent(lbId, stored))) models.push(stored.model);
+      const stored = await this.#store.read(lbId);
+      if (stored && (await this.#isCurrent(lbId, stored))) models.push(withSecretReferences(stored.model));
     }
     return jsonReply(200, { amphora_id: this.#context.config.current.amphora_agent.amphora_id, models });
   }
@@ -202,53 +196,4 @@ export class ModelService {
       }),
     });
   }
-
-  async #readStored(lbId: string): Promise<StoredModel | undefined> {
-    if (!isSafeId(lbId)) return undefined;
-    const text = await readFile(this.modelPath(lbId), 'utf8').catch(() => undefined);
-    if (text === undefined) return undefined;
-    const stored = parseStoredModel(text);
-    if (stored === undefined) this.#context.logger.warn({ lbId, path: this.modelPath(lbId) }, 'model.json is not a valid stored model; ignoring it');
-    return stored;
-  }
 }
-
-/**
- * model.json: the model and the MD5s of the configs it produced (haproxy.cfg, null when it has
- * no TCP-family listener; one LVS config per UDP/SCTP listener), written in one rename.
- */
-interface StoredModel {
-  config_md5: string | null;
-  lvs_md5?: Record<string, string>;
-  model: LoadBalancerModel;
-}
-
-/**
- * model.json as read back from disk: checked like an upload (a file edited or damaged on disk
- * must not reach the renderers or a GET), undefined when it is not a stored model.
- */
-function parseStoredModel(text: string): StoredModel | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const { config_md5: configMd5, lvs_md5: lvsMd5, model } = value as Record<string, unknown>;
-  if (configMd5 !== null && !(typeof configMd5 === 'string' && MD5_HEX.test(configMd5))) return undefined;
-  let digests: Record<string, string> | undefined;
-  if (lvsMd5 !== undefined) {
-    if (typeof lvsMd5 !== 'object' || lvsMd5 === null || Array.isArray(lvsMd5)) return undefined;
-    digests = {};
-    for (const [id, digest] of Object.entries(lvsMd5)) {
-      if (!isSafeId(id) || typeof digest !== 'string' || !MD5_HEX.test(digest)) return undefined;
-      digests[id] = digest;
-    }
-  }
-  const checked = validateModel(model);
-  if (!checked.ok) return undefined;
-  return digests === undefined ? { config_md5: configMd5, model: checked.model } : { config_md5: configMd5, lvs_md5: digests, model: checked.model };
-}
-
-const MD5_HEX = /^[0-9a-f]{32}$/u;
