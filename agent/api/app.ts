@@ -14,7 +14,12 @@ import type { ApiRequest, Router } from './router.ts';
  * OPTIONS answered with the allowed methods as Flask does) and every error. Routes stay thin;
  * they throw a Refusal and this layer shapes the answer (api/errors.ts).
  */
-export function createApp(logger: Logger, routers: readonly Router[]): RequestListener {
+export interface AppHooks {
+  /** Every answered request, with the matched route's pattern (`unmatched` for 404s). */
+  onAnswered?(route: string, method: string, status: number, seconds: number): void;
+}
+
+export function createApp(logger: Logger, routers: readonly Router[], hooks: AppHooks = {}): RequestListener {
   const accessLog = pinoHttp({
     logger,
     genReqId: () => randomUUID(),
@@ -34,6 +39,11 @@ export function createApp(logger: Logger, routers: readonly Router[]): RequestLi
     const queryAt = url.indexOf('?');
     request.path = queryAt < 0 ? url : url.slice(0, queryAt);
     request.query = new URLSearchParams(queryAt < 0 ? '' : url.slice(queryAt + 1));
+    const { onAnswered } = hooks;
+    if (onAnswered) {
+      const started = performance.now();
+      response.once('finish', () => onAnswered(request.route ?? 'unmatched', request.method ?? 'GET', response.statusCode, (performance.now() - started) / 1000));
+    }
     void dispatch(routers, request, response).catch((error: unknown) => answerError(error, request, response));
   };
 }
@@ -45,6 +55,7 @@ async function dispatch(routers: readonly Router[], request: ApiRequest, respons
     const found = router.match(method, request.path);
     if ('handler' in found) {
       request.params = found.params;
+      request.route = found.route;
       await found.handler(request, response);
       return;
     }

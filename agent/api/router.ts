@@ -12,6 +12,8 @@ export interface ApiRequest<Names extends string = string> extends IncomingMessa
   query: URLSearchParams;
   /** The request's logger, carrying its id (set by the access log). */
   log: Logger;
+  /** The matched route's path pattern (`/1.0/loadbalancer/:lb_id/haproxy`), once matched. */
+  route?: string;
 }
 
 export type ApiResponse = ServerResponse;
@@ -26,6 +28,7 @@ export type ParamNames<Path extends string> = Path extends `${string}:${infer Na
 
 interface Route {
   method: string;
+  path: string;
   pattern: RegExp;
   names: string[];
   handler: Handler;
@@ -65,11 +68,11 @@ export class Router {
         return '([^/]+)';
       })
       .join('/');
-    this.#routes.push({ method, pattern: new RegExp(`^${source}$`, 'u'), names, handler });
+    this.#routes.push({ method, path, pattern: new RegExp(`^${source}$`, 'u'), names, handler });
   }
 
   /** The handler for `method` and `path` with its parameters, or the methods the path allows. */
-  match(method: string, path: string): { handler: Handler; params: Record<string, string> } | { allowed: string[] } {
+  match(method: string, path: string): { handler: Handler; params: Record<string, string>; route: string } | { allowed: string[] } {
     const allowed: string[] = [];
     for (const route of this.#routes) {
       const found = route.pattern.exec(path);
@@ -77,7 +80,7 @@ export class Router {
       if (route.method === method || (method === 'HEAD' && route.method === 'GET')) {
         const params: Record<string, string> = {};
         route.names.forEach((name, index) => (params[name] = decodeSegment(found[index + 1]!)));
-        return { handler: route.handler, params };
+        return { handler: route.handler, params, route: route.path };
       }
       allowed.push(route.method);
     }

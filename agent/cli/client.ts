@@ -59,6 +59,11 @@ export class AgentClient {
     return this.#call('GET', `/1.0/loadbalancer/${encodeURIComponent(lbId)}/status`) as Promise<LiveStatus>;
   }
 
+  /** Listener statistics of one LB (`GET /1.0/loadbalancer/{lb}/stats`, an extension). */
+  stats(lbId: string): Promise<unknown> {
+    return this.#call('GET', `/1.0/loadbalancer/${encodeURIComponent(lbId)}/stats`);
+  }
+
   /** Stops haproxy and removes the LB (the reference's `DELETE /1.0/listeners/{id}`). */
   async deleteLoadBalancer(lbId: string): Promise<void> {
     await this.#call('DELETE', `/1.0/listeners/${encodeURIComponent(lbId)}`);

@@ -5,6 +5,7 @@ import { loadBalancerCommands, loadBalancerStatusCommands } from './resources/lo
 import { memberCommands } from './resources/member.ts';
 import { poolCommands } from './resources/pool.ts';
 import { trustCommands } from './resources/trust.ts';
+import { listenerStatsCommands, loadBalancerStatsCommands } from './resources/stats.ts';
 
 /**
  * Every resource amphoractl knows, in the order of the usage text. A new resource is a file in
@@ -14,7 +15,9 @@ import { trustCommands } from './resources/trust.ts';
 export const COMMAND_SETS: readonly CommandSet[] = [
   loadBalancerCommands,
   loadBalancerStatusCommands,
+  loadBalancerStatsCommands,
   listenerCommands,
+  listenerStatsCommands,
   poolCommands,
   memberCommands,
   healthMonitorCommands,

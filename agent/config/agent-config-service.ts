@@ -17,6 +17,7 @@ export async function uploadAgentConfig(context: AgentContext, body: Buffer, log
     try {
       await updateAgentConfigFile(context.config, body, logger, checkStartable);
     } catch (error) {
+      if (error instanceof ConfigRefusal) context.metrics?.configRefused('agent');
       throw appError(error instanceof ConfigRefusal ? 400 : 500, FAILED, errorMessage(error), { cause: error });
     }
   });

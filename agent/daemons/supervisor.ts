@@ -104,6 +104,7 @@ export class Supervisor {
           this.#context.logger.info({ [idField]: id, pid }, `adopted running ${label}`);
         } else if (await this.#daemon.wasRunning(id)) {
           const outcome = await this.#daemon.launch(id);
+          this.#context.metrics?.processRestart(label, outcome.ok);
           this.#context.logger.info({ [idField]: id, ok: outcome.ok }, `restarted ${label} found dead at agent start`);
           if (!outcome.ok) this.#scheduleRespawn(id);
         }
@@ -165,6 +166,7 @@ export class Supervisor {
             return;
           }
           const outcome = await this.#daemon.launch(id);
+          this.#context.metrics?.processRestart(label, outcome.ok);
           if (!outcome.ok) {
             this.#context.logger.error({ [idField]: id, output: outcome.output }, `${label} respawn failed`);
             this.#scheduleRespawn(id);

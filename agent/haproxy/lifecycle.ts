@@ -122,6 +122,7 @@ export class HaproxyService {
       await this.#refuseTakenEndpoints(lbId, body);
       const outcome = await this.store.install(lbId, peerName, body);
       if (!outcome.valid) {
+        this.#context.metrics?.configRefused('haproxy');
         this.#context.logger.warn({ lbId, output: outcome.output }, 'haproxy configuration rejected');
         throw appError(400, 'Invalid request', outcome.output);
       }
@@ -150,7 +151,10 @@ export class HaproxyService {
       await this.#refuseTakenEndpoints(lbId, body);
       await steps.beforeInstall?.();
       const outcome = await this.store.install(lbId, peerName, body);
-      if (!outcome.valid) throw appError(400, 'Invalid request', outcome.output);
+      if (!outcome.valid) {
+        this.#context.metrics?.configRefused('haproxy');
+        throw appError(400, 'Invalid request', outcome.output);
+      }
       let applied = false;
       let unconfirmed: string | undefined;
       try {
@@ -257,7 +261,9 @@ export class HaproxyService {
       if (!(await this.processes.isRunning(lbId))) action = 'start';
       else await this.#saveServersState(lbId);
     }
+    const started = performance.now();
     const outcome = await this.processes[action](lbId);
+    if (action === 'reload') this.#context.metrics?.reload('haproxy', outcome.ok, (performance.now() - started) / 1000);
     if (!outcome.ok) {
       this.#context.logger.error({ lbId, action, output: outcome.output }, 'haproxy action failed');
     } else if (!this.#isActiveStandby() && action !== 'stop') {

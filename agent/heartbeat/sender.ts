@@ -7,6 +7,10 @@ export interface BeatNote {
   startedAt: number;
   sent: number;
   seq: number | undefined;
+  /** Datagrams built, size of the first, and whether the beat was skipped on purpose. */
+  datagrams: number;
+  bytes: number;
+  skipped: boolean;
 }
 
 export interface HeartbeatSender {
@@ -42,7 +46,16 @@ export function createHeartbeatSender(context: Pick<AgentContext, 'config' | 'lo
     start() {
       if (loop) return;
       loop = new HeartbeatLoop({ config: () => context.config.current, logger });
-      loop.on('beat', (beat) => options.onBeat?.({ startedAt: performance.timeOrigin + beat.startedAt, sent: beat.sent, seq: beat.seq }));
+      loop.on('beat', (beat) =>
+        options.onBeat?.({
+          startedAt: performance.timeOrigin + beat.startedAt,
+          sent: beat.sent,
+          seq: beat.seq,
+          datagrams: beat.datagrams.length,
+          bytes: beat.datagrams[0]?.length ?? 0,
+          skipped: beat.skipped !== undefined,
+        }),
+      );
       loop.on('wedged', (silent) => options.onWedged?.(silent));
       context.config.on('change', onChange);
       loop.start();

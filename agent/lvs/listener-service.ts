@@ -120,6 +120,7 @@ export class LvsListenerService implements LvsListenerBackend {
     await writeFileAtomic(candidate, body, { mode: 0o644, preserveMode: false });
     const check = await checkKeepalivedConfig(candidate, this.#keepalivedCommand);
     if (!check.valid) {
+      this.#context.metrics?.configRefused('keepalived');
       await unlink(candidate).catch(() => undefined);
       this.#context.logger.warn({ listenerId, output: check.output }, 'keepalived LVS configuration rejected');
       throw appError(400, 'Invalid request', check.output);
@@ -154,7 +155,9 @@ export class LvsListenerService implements LvsListenerBackend {
   async action(listenerId: string, requested: LbAction): Promise<Reply> {
     const verb: LvsVerb = requested === 'reload' ? 'restart' : requested;
     if (!(await this.exists(listenerId))) throw notFound(listenerId);
+    const started = performance.now();
     const outcome = await this.processes[verb](listenerId);
+    if (verb === 'restart') this.#context.metrics?.reload('keepalived', outcome.ok, (performance.now() - started) / 1000);
     if (!outcome.ok) {
       this.#context.logger.error({ listenerId, verb, output: outcome.output }, 'keepalived action failed');
       throw appError(500, `Failed to ${verb} keepalivedlvs listener ${listenerId}`, outcome.output);

@@ -16,6 +16,7 @@ import type { InterfaceService } from '../../network/interface-service.ts';
 import type { PlugService } from '../../network/plug-service.ts';
 import { plugRouter } from './plug.ts';
 import { trustRouter } from './trust.ts';
+import { statsRouter } from './stats.ts';
 
 /** Everything a router may need; the services are built once by agent.ts, never here. */
 export interface RouterDependencies {
@@ -45,5 +46,6 @@ export function buildRouters(dependencies: RouterDependencies): Router[] {
     modelRouter(dependencies.models),
     interfaceRouter(dependencies.interfaces),
     plugRouter(dependencies.plug),
+    statsRouter(dependencies.context),
   ];
 }
