@@ -1,4 +1,5 @@
 import type { AgentContext } from '../context.ts';
+import { certificateExpiryFamilies } from './certificate-metrics.ts';
 import { lvsMetricsSection } from './lvs-metrics.ts';
 import { MetricsProxy, OCTAVIA_PROXY_ADDRESS } from './proxy-server.ts';
 import { OCTAVIA_EXPORTER } from './upstream.ts';
@@ -17,7 +18,11 @@ export function startAgentMetricsProxy(context: AgentContext, processManager: 's
     listen: { ...OCTAVIA_PROXY_ADDRESS },
     sources: {
       exporter: { ...OCTAVIA_EXPORTER, namespace },
-      sections: [() => lvsMetricsSection({ paths: context.paths, namespace })(), async () => context.metrics?.families() ?? []],
+      sections: [
+        () => lvsMetricsSection({ paths: context.paths, namespace })(),
+        async () => context.metrics?.families() ?? [],
+        () => certificateExpiryFamilies(context.config.current),
+      ],
       onInvalid: (lines) => context.logger.warn({ count: lines.length, first: lines[0] }, 'unparsable lines from haproxy\'s exporter dropped'),
     },
     logger: context.logger,

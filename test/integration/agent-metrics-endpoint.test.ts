@@ -77,6 +77,16 @@ test('the agent serves the PROMETHEUS listener\'s metrics and its own', { timeou
     assert.ok(lines.includes('amphora_agent_reloads_total{daemon="haproxy",result="ok"} 1'));
     assert.ok(lines.some((line) => /^amphora_agent_api_request_duration_seconds_count\{route="\/1\.0\/info",method="GET"\} 1$/u.test(line)));
     assert.ok(lines.some((line) => line.startsWith('amphora_agent_heartbeats_total ')));
+    // Expiry times of what the agent presents and trusts, as the trust route reports them.
+    const trust = JSON.parse((await agent.request('GET', '/1.0/trust')).text) as {
+      server_certificate: { fingerprint_sha256: string; not_after: string };
+      client_ca: { fingerprint_sha256: string; not_after: string }[];
+    };
+    for (const [role, certificate] of [['server_certificate', trust.server_certificate], ...trust.client_ca.map((ca) => ['client_ca', ca] as const)] as const) {
+      const sample = lines.find((line) => line.startsWith('amphora_agent_certificate_expiry_timestamp_seconds{') && line.includes(`role="${role}"`) && line.includes(certificate.fingerprint_sha256));
+      assert.ok(sample, `no expiry sample for ${role}`);
+      assert.equal(Number(sample.split(' ').at(-1)), Math.floor(Date.parse(certificate.not_after) / 1000));
+    }
     // Octavia's families come first, the agent's after them.
     assert.ok(answer.body.indexOf('octavia_member_status') < answer.body.indexOf('amphora_agent_'));
   } finally {
