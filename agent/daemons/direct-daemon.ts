@@ -73,6 +73,11 @@ export class DirectDaemon {
   readonly #description: DaemonDescription;
   readonly #options: DirectDaemonOptions;
   readonly #supervisor: Supervisor;
+  /**
+   * Bumped by every stop and forget: a launch still in flight when one of them runs must not
+   * put the id back under supervision when it finishes.
+   */
+  readonly #generations = new Map<string, number>();
 
   constructor(context: AgentContext, description: DaemonDescription, options: Partial<DirectDaemonOptions> = {}) {
     this.#context = context;
@@ -115,8 +120,13 @@ export class DirectDaemon {
     this.#supervisor.watch(id, pid);
   }
 
+  #bump(id: string): void {
+    this.#generations.set(id, (this.#generations.get(id) ?? 0) + 1);
+  }
+
   async #launch(id: string): Promise<ProcessOutcome> {
     const description = this.#description;
+    const generation = this.#generations.get(id) ?? 0;
     const commandLine = await description.commandLine(id);
     if (typeof commandLine === 'string') return { ok: false, output: commandLine };
     await description.beforeLaunch?.(id);
@@ -135,6 +145,10 @@ export class DirectDaemon {
           await sleep(description.settleMs);
           if (!(await isProcessAlive(pid))) break;
         }
+        if ((this.#generations.get(id) ?? 0) !== generation) {
+          signal(pid, 'SIGTERM');
+          return { ok: false, output: `${description.label} for ${id} was stopped while it started` };
+        }
         this.#supervisor.watch(id, pid, true);
         return { ok: true, output: launched.output };
       }
@@ -150,6 +164,7 @@ export class DirectDaemon {
    */
   async stop(id: string): Promise<ProcessOutcome> {
     const description = this.#description;
+    this.#bump(id);
     this.#supervisor.forget(id);
     const marker = description.wantedMarker?.(id);
     if (marker) await unlink(marker).catch(() => undefined);
@@ -177,6 +192,7 @@ export class DirectDaemon {
 
   /** The id is being deleted (already stopped): no longer supervised, not restarted at boot. */
   async forget(id: string): Promise<void> {
+    this.#bump(id);
     this.#supervisor.forget(id);
     const marker = this.#description.wantedMarker?.(id);
     if (marker) await unlink(marker).catch(() => undefined);

@@ -167,7 +167,8 @@ export class Supervisor {
           }
           const outcome = await this.#daemon.launch(id);
           this.#context.metrics?.processRestart(label, outcome.ok);
-          if (!outcome.ok) {
+          // Stopped while it launched: no longer wanted, not to be retried.
+          if (!outcome.ok && this.#entries.get(id) === entry) {
             this.#context.logger.error({ [idField]: id, output: outcome.output }, `${label} respawn failed`);
             this.#scheduleRespawn(id);
           }
