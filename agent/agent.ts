@@ -88,7 +88,7 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
     info,
     haproxy,
     lvs,
-    models: new ModelService(context, haproxy, lvs),
+    models: new ModelService(context, haproxy, lvs, vrrp),
     interfaces: new InterfaceService(context),
     listenerCertificates: createListenerCertificates(context),
     plug,

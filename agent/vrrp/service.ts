@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { unlink } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import { appError } from '../domain/refusal.ts';
 import { jsonReply, type Reply } from '../domain/reply.ts';
 import type { AgentContext } from '../context.ts';
@@ -73,24 +73,72 @@ export class VrrpService {
     const body = await readBody();
     const md5 = md5Hex(body);
     return this.#lock(async () => {
-      const paths = this.#context.paths;
-      const files = this.#files();
-      await ensureDirectory(files.dir);
-      await ensureCheckScript(paths);
-      // `.conf.new`: keepalived and the heartbeat gate only ever look at the `.conf` file.
-      const candidate = `${files.config}.new`;
-      await writeFileAtomic(candidate, body, { mode: 0o644, preserveMode: false });
-      const check = await checkKeepalivedConfig(candidate, this.#keepalivedCommand, { namespace: this.#testNamespace(), notices: NOTICES });
-      if (!check.valid) {
-        await unlink(candidate).catch(() => undefined);
-        this.#context.logger.warn({ output: check.output }, 'keepalived VRRP configuration rejected');
-        throw appError(400, 'Invalid request', check.output);
-      }
-      await renameDurable(candidate, files.config);
-      await updateHaproxyCheckScript(paths, undefined, 'start');
+      await this.#install(body);
       const prepared = await this.processes.prepare();
       if (!prepared.ok) throw appError(500, 'Error enabling octavia-keepalived service', prepared.output);
       return jsonReply(200, { message: 'OK' }, md5);
+    });
+  }
+
+  /**
+   * The check script, then the config: written beside the live file, checked by keepalived,
+   * renamed over it, the haproxy check refreshed. Returns the previous config (undefined when
+   * there was none); a refused one throws a 400 and changes nothing.
+   */
+  async #install(body: Uint8Array): Promise<Buffer | undefined> {
+    const paths = this.#context.paths;
+    const files = this.#files();
+    await ensureDirectory(files.dir);
+    await ensureCheckScript(paths);
+    const previous = await readFile(files.config).catch(() => undefined);
+    // `.conf.new`: keepalived and the heartbeat gate only ever look at the `.conf` file.
+    const candidate = `${files.config}.new`;
+    await writeFileAtomic(candidate, body, { mode: 0o644, preserveMode: false });
+    const check = await checkKeepalivedConfig(candidate, this.#keepalivedCommand, { namespace: this.#testNamespace(), notices: NOTICES });
+    if (!check.valid) {
+      await unlink(candidate).catch(() => undefined);
+      this.#context.logger.warn({ output: check.output }, 'keepalived VRRP configuration rejected');
+      throw appError(400, 'Invalid request', check.output);
+    }
+    await renameDurable(candidate, files.config);
+    await updateHaproxyCheckScript(paths, undefined, 'start');
+    return previous;
+  }
+
+  /**
+   * Extension (the model endpoint): install a configuration rendered by the agent and start
+   * keepalived, or reload a running one, as one operation. On failure the previous
+   * configuration and process state come back and the error is rethrown; on success the
+   * returned undo restores them on demand (when a later step of the same model fails).
+   */
+  async applyConfig(body: Uint8Array): Promise<() => Promise<void>> {
+    return this.#lock(async () => {
+      const wasRunning = await this.processes.isRunning();
+      const previous = await this.#install(body);
+      const restore = async () => {
+        try {
+          const files = this.#files();
+          if (previous === undefined) {
+            await this.processes.stop();
+            await unlink(files.config).catch(() => undefined);
+          } else {
+            await writeFileAtomic(files.config, previous, { mode: 0o644 });
+            await (wasRunning ? this.processes.reload() : this.processes.stop());
+          }
+        } catch (error) {
+          this.#context.logger.error({ err: error }, 'restoring the previous VRRP configuration failed');
+        }
+      };
+      try {
+        const prepared = await this.processes.prepare();
+        if (!prepared.ok) throw appError(500, 'Error enabling octavia-keepalived service', prepared.output);
+        const outcome = await (wasRunning ? this.processes.reload() : this.processes.start());
+        if (!outcome.ok) throw appError(500, `Failed to ${wasRunning ? 'reload' : 'start'} octavia-keepalived service`, outcome.output);
+      } catch (error) {
+        await restore();
+        throw error;
+      }
+      return () => this.#lock(restore);
     });
   }
 

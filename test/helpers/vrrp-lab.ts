@@ -58,8 +58,10 @@ export interface VrrpLab {
   holdsVip(amphora: LabAmphora): Promise<boolean>;
   vipHolders(): Promise<string[]>;
   /** One HTTP GET from the client namespace through the VIP: the body, or undefined. */
-  getThroughVip(timeoutSeconds?: number): Promise<string | undefined>;
+  getThroughVip(timeoutSeconds?: number, port?: number): Promise<string | undefined>;
   keepalivedPid(amphora: LabAmphora): Promise<number | undefined>;
+  /** Another load balancer a test creates on both amphorae: deleted by cleanup() too. */
+  track(lbId: string): void;
   cleanup(): Promise<void>;
 }
 
@@ -108,6 +110,7 @@ export async function createVrrpLab(timers: VrrpTimers): Promise<VrrpLab> {
   const amphorae: LabAmphora[] = [];
   let memberServer: ChildProcess | undefined;
   let client = '';
+  const extraLoadBalancers: string[] = [];
 
   const lab: VrrpLab = {
     lbId,
@@ -171,18 +174,21 @@ export async function createVrrpLab(timers: VrrpTimers): Promise<VrrpLab> {
       const held = await Promise.all(amphorae.map((amphora) => lab.holdsVip(amphora)));
       return amphorae.filter((_, index) => held[index]).map((amphora) => amphora.name);
     },
-    async getThroughVip(timeoutSeconds = 1) {
-      const result = await runCommand('ip', ['netns', 'exec', client, 'curl', '-s', '-m', String(timeoutSeconds), `http://${VIP}/`], { timeoutMs: 5000 });
+    async getThroughVip(timeoutSeconds = 1, port = 80) {
+      const result = await runCommand('ip', ['netns', 'exec', client, 'curl', '-s', '-m', String(timeoutSeconds), `http://${VIP}:${port}/`], { timeoutMs: 5000 });
       return result.exitCode === 0 ? result.output : undefined;
     },
     async keepalivedPid(amphora) {
       const text = await readFile(join(amphora.agent.basePath, 'vrrp', 'octavia-keepalived.pid'), 'utf8').catch(() => '');
       return /^\d+/u.test(text) ? Number.parseInt(text, 10) : undefined;
     },
+    track(id) {
+      extraLoadBalancers.push(id);
+    },
     async cleanup() {
       for (const amphora of amphorae) {
         await amphora.agent.request('PUT', '/1.0/vrrp/stop').catch(() => undefined);
-        await amphora.agent.request('DELETE', `/1.0/listeners/${lbId}`).catch(() => undefined);
+        for (const id of [lbId, ...extraLoadBalancers]) await amphora.agent.request('DELETE', `/1.0/listeners/${id}`).catch(() => undefined);
         await amphora.agent.stop();
         await killHaproxyUnder(amphora.agent.directory);
         for (const pid of await processesMentioning(join(amphora.agent.basePath, 'vrrp'))) {

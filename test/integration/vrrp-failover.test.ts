@@ -7,12 +7,12 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { restartAgentProcess } from '../helpers/agent-harness.ts';
 import { waitFor } from '../helpers/haproxy-fixtures.ts';
-import { createVrrpLab, type VrrpLab } from '../helpers/vrrp-lab.ts';
+import { createVrrpLab, MEMBER, VIP, type VrrpLab } from '../helpers/vrrp-lab.ts';
 import { isProcessAlive } from '../../agent/util/process-state.ts';
 import { runCommand } from '../../agent/util/run-command.ts';
 
@@ -168,4 +168,67 @@ test('keepalived stopped through the API: stoped (sic), and the peer holds the V
   const reload = await master!.agent.request('PUT', '/1.0/vrrp/reload');
   assert.equal(reload.status, 500, reload.text);
   assert.equal((JSON.parse(reload.text) as { message: string }).message, 'Failed to reload octavia-keepalived service');
+});
+
+test('the model endpoint: one ACTIVE_STANDBY model on both agents, keepalived rendered and applied by each', async () => {
+  const lbId = randomUUID();
+  lab.track(lbId);
+  const [first, second] = amphorae();
+  const model = {
+    loadbalancer: {
+      id: lbId,
+      name: 'ha',
+      project_id: 'p',
+      admin_state_up: true,
+      topology: 'ACTIVE_STANDBY',
+      vip: { ip_address: VIP, subnet: { cidr: '203.0.113.0/24', gateway_ip: '203.0.113.1', host_routes: [] } },
+      additional_vips: [],
+      amphorae: [first!, second!].map((amphora, index) => ({
+        id: amphora.agent.amphoraId,
+        status: 'ALLOCATED',
+        role: index === 0 ? 'MASTER' : 'BACKUP',
+        vrrp_ip: amphora.vrrpIp,
+        vrrp_interface: 'eth1',
+        vrrp_id: 1,
+        vrrp_priority: index === 0 ? 100 : 90,
+      })),
+      vrrp_group: { vrrp_group_name: 'hagroup', vrrp_auth_type: 'PASS', vrrp_auth_pass: 'x1y2z3w', advert_int: 1 },
+      listeners: [
+        {
+          id: randomUUID(),
+          name: 'web',
+          protocol: 'HTTP',
+          protocol_port: 81,
+          connection_limit: 1000,
+          default_pool_id: 'pool-ha',
+          l7policies: [],
+        },
+      ],
+      pools: [{ id: 'pool-ha', name: 'web', protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN', members: [{ id: 'm1', address: MEMBER, protocol_port: 8080 }] }],
+    },
+  };
+  for (const amphora of [first!, second!]) {
+    const answer = await amphora.agent.request('PUT', `/1.0/loadbalancer/${amphora.agent.amphoraId}/${lbId}/model`, JSON.stringify(model), {
+      'Content-Type': 'application/json',
+    });
+    assert.equal(answer.status, 202, answer.text);
+    const config = await readFile(join(amphora.agent.basePath, 'vrrp', 'octavia-keepalived.conf'), 'utf8');
+    assert.match(config, new RegExp(`unicast_src_ip ${amphora.vrrpIp.replaceAll('.', '\\.')}\n`, 'u'));
+    assert.match(config, /vrrp_instance hagroup/u);
+    // Both load balancers are checked.
+    const check = await readFile(join(amphora.agent.basePath, 'vrrp', 'check_scripts', 'haproxy_check_script.sh'), 'utf8');
+    assert.ok(check.includes(`${lbId}.sock`) && check.includes(`${lab.lbId}.sock`), check);
+    assert.ok(await lab.keepalivedPid(amphora), `${amphora.name} keepalived running`);
+  }
+  await waitFor(async () => (await vipHolders()).length === 1, 20_000, 'exactly one amphora to hold the VIP');
+  assert.equal(await waitFor(() => lab.getThroughVip(1, 81), 10_000, 'traffic through the VIP to the model LB'), 'member');
+
+  // An ACTIVE_STANDBY model that cannot be rendered for this amphora is refused before anything changes.
+  const broken = structuredClone(model);
+  broken.loadbalancer.amphorae[0]!.vrrp_priority = null as unknown as number;
+  const refused = await first!.agent.request('PUT', `/1.0/loadbalancer/${first!.agent.amphoraId}/${lbId}/model`, JSON.stringify(broken), {
+    'Content-Type': 'application/json',
+  });
+  assert.equal(refused.status, 400, refused.text);
+  assert.match(refused.text, /vrrp_priority/u);
 });
