@@ -134,6 +134,19 @@ test('keepalived killed on the MASTER: the BACKUP takes the VIP, the agent respa
   assert.equal(await waitFor(getThroughVip, 10_000, 'traffic through the VIP after the respawn'), 'member');
 });
 
+test('the MASTER loses its VIP link: the BACKUP takes the VIP; link back: the MASTER rejoins and preempts', async () => {
+  const [master, backup] = amphorae();
+  await runCommand('ip', ['-n', master!.namespace, 'link', 'set', 'eth1', 'down']);
+  try {
+    await waitFor(async () => (await vipHolders()).join() === backup!.name, 20_000, 'the BACKUP to take the VIP');
+    assert.equal(await waitFor(getThroughVip, 10_000, 'traffic through the VIP on the BACKUP'), 'member');
+  } finally {
+    await runCommand('ip', ['-n', master!.namespace, 'link', 'set', 'eth1', 'up']);
+  }
+  await waitFor(async () => (await vipHolders()).join() === master!.name, 30_000, 'the MASTER to take the VIP back');
+  assert.equal(await waitFor(getThroughVip, 10_000, 'traffic through the VIP on the MASTER'), 'member');
+});
+
 test('agent restarts: a running keepalived is adopted (same pid, still respawned); one found dead is started again', async () => {
   const backup = amphorae()[1]!;
   const pid = await lab.keepalivedPid(backup);
