@@ -6,18 +6,22 @@
  * the fastest ones keepalived accepts for this configuration (VRRP v2: whole-second adverts;
  * check every second, one failure or success to change state). Faults:
  *   stop-haproxy    PUT /1.0/loadbalancer/{lb}/stop on the MASTER (its check then fails);
- *   kill-keepalived SIGKILL to the MASTER's keepalived (the agent respawns it).
+ *   kill-keepalived SIGKILL to the MASTER's keepalived (the agent respawns it);
+ *   link-down       the MASTER's VIP interface set down (set up again for the next run).
+ * BENCH_VRRP_FAULTS=a,b runs only those.
  * Also reported: "takeover", fault → VIP on the BACKUP (keepalived's share).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createVrrpLab, OCTAVIA_DEFAULT_TIMERS, type VrrpLab, type VrrpTimers } from '../test/helpers/vrrp-lab.ts';
 import { waitFor } from '../test/helpers/haproxy-fixtures.ts';
+import { runCommand } from '../agent/util/run-command.ts';
 import { percentile, round } from './measure.ts';
 
 const RUNS = Number(process.env.BENCH_VRRP_RUNS ?? 10);
 const FASTEST: VrrpTimers = { checkInterval: 1, failCount: 1, successCount: 1, garpRefreshInterval: 5, garpRefreshCount: 2, advertInt: 1 };
-const FAULTS = ['stop-haproxy', 'kill-keepalived'] as const;
-type Fault = (typeof FAULTS)[number];
+const ALL_FAULTS = ['stop-haproxy', 'kill-keepalived', 'link-down'] as const;
+type Fault = (typeof ALL_FAULTS)[number];
+const FAULTS = ALL_FAULTS.filter((fault) => (process.env.BENCH_VRRP_FAULTS ?? ALL_FAULTS.join(',')).split(',').includes(fault));
 
 interface Sample {
   takeoverMs: number;
@@ -37,6 +41,10 @@ async function injectFault(lab: VrrpLab, fault: Fault): Promise<void> {
     if (answer.status !== 202) throw new Error(`stop: ${answer.text}`);
     return;
   }
+  if (fault === 'link-down') {
+    await runCommand('ip', ['-n', master.namespace, 'link', 'set', 'eth1', 'down']);
+    return;
+  }
   const pid = await lab.keepalivedPid(master);
   if (pid === undefined) throw new Error('no keepalived pid on the MASTER');
   process.kill(pid, 'SIGKILL');
@@ -47,6 +55,7 @@ async function repair(lab: VrrpLab, fault: Fault): Promise<void> {
     const answer = await lab.amphorae[0]!.agent.request('PUT', `/1.0/loadbalancer/${lab.lbId}/start`);
     if (answer.status !== 202) throw new Error(`start: ${answer.text}`);
   }
+  if (fault === 'link-down') await runCommand('ip', ['-n', lab.amphorae[0]!.namespace, 'link', 'set', 'eth1', 'up']);
   // kill-keepalived: the agent's supervisor respawns it by itself.
   await steady(lab);
 }

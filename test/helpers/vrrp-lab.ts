@@ -60,6 +60,9 @@ export interface VrrpLab {
   /** One HTTP GET from the client namespace through the VIP: the body, or undefined. */
   getThroughVip(timeoutSeconds?: number, port?: number): Promise<string | undefined>;
   keepalivedPid(amphora: LabAmphora): Promise<number | undefined>;
+  /** The MAC the client's neighbour table holds for the VIP (learnt from ARP or a GARP). */
+  clientVipMac(): Promise<string | undefined>;
+  macOf(amphora: LabAmphora): string;
   /** Another load balancer a test creates on both amphorae: deleted by cleanup() too. */
   track(lbId: string): void;
   cleanup(): Promise<void>;
@@ -181,6 +184,13 @@ export async function createVrrpLab(timers: VrrpTimers): Promise<VrrpLab> {
     async keepalivedPid(amphora) {
       const text = await readFile(join(amphora.agent.basePath, 'vrrp', 'octavia-keepalived.pid'), 'utf8').catch(() => '');
       return /^\d+/u.test(text) ? Number.parseInt(text, 10) : undefined;
+    },
+    async clientVipMac() {
+      const result = await runCommand('ip', ['-n', client, 'neigh', 'show', VIP]);
+      return /lladdr ([0-9a-f:]{17})/u.exec(result.output)?.[1];
+    },
+    macOf(amphora) {
+      return labMac(veths.suffix, amphorae.indexOf(amphora) + 1);
     },
     track(id) {
       extraLoadBalancers.push(id);

@@ -101,7 +101,10 @@ test('haproxy stopped on the MASTER: the BACKUP takes the VIP; restarted: the MA
   assert.equal(stopped.status, 202, stopped.text);
   // The last LB stopped: the check fails instead of passing (the reference's quirk V3).
   assert.equal(await readFile(join(master!.agent.basePath, 'vrrp', 'check_scripts', 'haproxy_check_script.sh'), 'utf8'), 'exit 1');
+  assert.equal(await lab.clientVipMac(), lab.macOf(master!));
   await waitFor(async () => (await vipHolders()).join() === backup!.name, 20_000, 'the BACKUP to take the VIP');
+  // No client traffic since: only the new MASTER's gratuitous ARP can have moved the entry.
+  await waitFor(async () => (await lab.clientVipMac()) === lab.macOf(backup!), 3000, "the client to learn the BACKUP's MAC from its GARP");
   assert.equal(await waitFor(getThroughVip, 10_000, 'traffic through the VIP on the BACKUP'), 'member');
 
   const started = await master!.agent.request('PUT', `/1.0/loadbalancer/${lbIdOf()}/start`);
