@@ -51,7 +51,9 @@ export interface LabAmphora {
 export interface VrrpLab {
   lbId: string;
   amphorae: LabAmphora[];
-  /** Plug, haproxy upload + start, VRRP from Octavia's renderer: upload + start, on both. */
+  /** The VIP port plugged on both amphorae, as the controller does first. */
+  plug(): Promise<void>;
+  /** plug(), then haproxy upload + start and VRRP from Octavia's renderer (upload + start) on both. */
   configure(): Promise<void>;
   /** keepalived.conf of `amphora` exactly as Octavia 11 renders it (first amphora MASTER). */
   octaviaVrrpConfig(amphora: LabAmphora, interfaceName: string): string;
@@ -118,7 +120,7 @@ export async function createVrrpLab(timers: VrrpTimers): Promise<VrrpLab> {
   const lab: VrrpLab = {
     lbId,
     amphorae,
-    async configure() {
+    async plug() {
       for (const [index, amphora] of amphorae.entries()) {
         const plugged = await amphora.agent.request(
           'POST',
@@ -135,6 +137,11 @@ export async function createVrrpLab(timers: VrrpTimers): Promise<VrrpLab> {
           { 'Content-Type': 'application/json' },
         );
         expect(plugged, 202, `plug ${amphora.name}`);
+      }
+    },
+    async configure() {
+      await lab.plug();
+      for (const amphora of amphorae) {
         const uploaded = await amphora.agent.request('PUT', `/1.0/loadbalancer/${amphora.name}/${lbId}/haproxy`, haproxyConfig(amphora.agent.basePath, lbId, listenerId));
         expect(uploaded, 202, `haproxy upload ${amphora.name}`);
         expect(await amphora.agent.request('PUT', `/1.0/loadbalancer/${lbId}/reload`), 202, `haproxy start ${amphora.name}`);
