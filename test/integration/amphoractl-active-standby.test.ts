@@ -73,5 +73,7 @@ test('an ACTIVE_STANDBY load balancer on two agents: one MASTER holds the VIP, t
   for (const amphora of [first!, second!]) {
     assert.equal(await lab.keepalivedPid(amphora), undefined, `${amphora.name} keepalived stopped`);
     assert.equal((await amphora.agent.request('GET', `/1.0/loadbalancer/${created.id}/haproxy`)).status, 404);
+    // The delete refreshed the check: nothing left to serve, nothing to fail.
+    assert.equal(await readFile(join(amphora.agent.basePath, 'vrrp', 'check_scripts', 'haproxy_check_script.sh'), 'utf8'), 'exit 0');
   }
 });

@@ -16,6 +16,7 @@ import {
   updateHaproxyCheckScript,
 } from '../../../agent/vrrp/check-scripts.ts';
 import { vrrpPaths } from '../../../agent/vrrp/paths.ts';
+import { VrrpService } from '../../../agent/vrrp/service.ts';
 import { lifecycleContext } from '../../helpers/lifecycle-context.ts';
 import { startStandIn } from '../../helpers/stand-in-process.ts';
 
@@ -137,6 +138,33 @@ test('lvs_udp_check.sh (direct process manager): fails while a listener keepaliv
     assert.equal(run(), 1);
     await ensureLvsCheckScript(paths, 'systemd');
     assert.match(await readFile(files.lvsCheckScript, 'utf8'), /systemctl status \$\(basename \$file \.pid\)/u);
+  } finally {
+    await cleanup();
+  }
+});
+
+test('LVS upload in ACTIVE_STANDBY: the LVS check installed, the haproxy check refreshed; nothing in SINGLE', async () => {
+  const { context, cleanup } = await lifecycleContext({ controller_worker: ['loadbalancer_topology = ACTIVE_STANDBY'] });
+  const paths = context.paths;
+  const files = vrrpPaths(paths);
+  try {
+    const service = new VrrpService(context);
+    await mkdir(paths.lvsDir, { recursive: true });
+    await writeFile(join(paths.lvsDir, 'octavia-keepalivedlvs-l1.conf'), '');
+    await mkdir(files.checkScriptsDir, { recursive: true });
+    await writeFile(files.haproxyCheckScript, 'exit 1');
+    await service.afterLvsUpload();
+    assert.match(await readFile(files.lvsCheckScript, 'utf8'), /kill -0/u);
+    assert.equal((await stat(files.lvsCheckScript)).mode & 0o777, 0o700);
+    assert.equal(await script(paths), undefined, 'LVS only: no haproxy check');
+
+    const single = await lifecycleContext();
+    try {
+      await new VrrpService(single.context).afterLvsUpload();
+      await assert.rejects(stat(vrrpPaths(single.context.paths).lvsCheckScript));
+    } finally {
+      await single.cleanup();
+    }
   } finally {
     await cleanup();
   }
