@@ -7,7 +7,7 @@ import type { LifecycleHooks, LbAction } from '../haproxy/lifecycle.ts';
 import { checkKeepalivedConfig } from '../lvs/config-check.ts';
 import { ensureDirectory, fileExists, renameDurable, writeFileAtomic } from '../util/atomic-file.ts';
 import { md5Hex } from '../util/md5.ts';
-import { ensureCheckScript, ensureLvsCheckScript, updateHaproxyCheckScript } from './check-scripts.ts';
+import { ensureCheckScript, ensureLvsCheckScript, updateHaproxyCheckScript, type CheckScriptAction } from './check-scripts.ts';
 import { VRRP_DAEMON_ID } from './direct-manager.ts';
 import { createVrrpProcessManager, type VrrpProcessManager, type VrrpProcessOptions } from './process-manager.ts';
 import { vrrpPaths } from './paths.ts';
@@ -101,7 +101,7 @@ export class VrrpService {
       throw appError(400, 'Invalid request', check.output);
     }
     await renameDurable(candidate, files.config);
-    await updateHaproxyCheckScript(paths, undefined, 'start');
+    await this.#refreshHaproxyCheck(undefined, 'start');
     return previous;
   }
 
@@ -172,10 +172,10 @@ export class VrrpService {
   haproxyHooks(): Pick<LifecycleHooks, 'beforeAction' | 'afterDelete'> {
     return {
       // HaproxyService calls this in ACTIVE_STANDBY only, before the process action.
-      beforeAction: (lbId: string, action: LbAction) => updateHaproxyCheckScript(this.#context.paths, lbId, action),
+      beforeAction: (lbId: string, action: LbAction) => this.#refreshHaproxyCheck(lbId, action),
       // Any topology, once VRRP was configured here; the LB's folder still exists at this point.
       afterDelete: async (lbId: string) => {
-        if (await fileExists(this.#files().checkScript)) await updateHaproxyCheckScript(this.#context.paths, lbId, 'delete');
+        if (await fileExists(this.#files().checkScript)) await this.#refreshHaproxyCheck(lbId, 'delete');
       },
     };
   }
@@ -184,6 +184,14 @@ export class VrrpService {
   async afterLvsUpload(): Promise<void> {
     if (!this.#isActiveStandby()) return;
     await ensureLvsCheckScript(this.#context.paths, this.processes.kind);
-    await updateHaproxyCheckScript(this.#context.paths, undefined, 'start');
+    await this.#refreshHaproxyCheck(undefined, 'start');
+  }
+
+  /**
+   * One refresh at a time: actions on different load balancers run under different locks, and
+   * each refresh reads the disk and writes the whole file.
+   */
+  #refreshHaproxyCheck(lbId: string | undefined, action: CheckScriptAction): Promise<void> {
+    return this.#context.locks.run('vrrp-check-script', () => updateHaproxyCheckScript(this.#context.paths, lbId, action));
   }
 }
