@@ -24,6 +24,7 @@ import { startAgentMetricsProxy } from './metrics/in-agent.ts';
 import { AgentMetrics } from './metrics/agent-metrics.ts';
 import { ModelService } from './model/service.ts';
 import { InterfaceService } from './network/interface-service.ts';
+import { VrrpService } from './vrrp/service.ts';
 
 export interface StartOptions {
   configFiles: string[];
@@ -76,8 +77,9 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
 
   const versions = new PackageVersions();
   const advertiseVips = createAddressAdvertiser(context);
-  const lvs = new LvsListenerService(context, { hooks: { advertiseVips } });
-  const haproxy = createHaproxyService(context, { lvs, hooks: { advertiseVips } });
+  const vrrp = new VrrpService(context);
+  const lvs = new LvsListenerService(context, { hooks: { advertiseVips, afterUploadActiveStandby: () => vrrp.afterLvsUpload() } });
+  const haproxy = createHaproxyService(context, { lvs, hooks: { advertiseVips, ...vrrp.haproxyHooks() } });
   const info = createAmphoraInfo(context, versions, (lbId) => haproxy.listenerIds(lbId));
   const plug = new PlugService(context, advertiseVips);
   let api: ApiServer | undefined;
@@ -86,10 +88,11 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
     info,
     haproxy,
     lvs,
-    models: new ModelService(context, haproxy, lvs),
+    models: new ModelService(context, haproxy, lvs, vrrp),
     interfaces: new InterfaceService(context),
     listenerCertificates: createListenerCertificates(context),
     plug,
+    vrrp,
     reloadTlsMaterial: async () => api?.reloadTlsMaterial(),
   });
   const paths = pathsFor(initial);
@@ -105,6 +108,7 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
   // Running haproxy and keepalived are adopted before the first request can act on them.
   await haproxy.start();
   await lvs.start();
+  await vrrp.start();
   const heartbeat = createHeartbeatSender(context, {
     onWedged: ({ lbId, misses }) => void haproxy.restartWedged(lbId, misses),
     onBeat: (note) => context.metrics?.heartbeat(note),
@@ -125,6 +129,7 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
     await api.close();
     await haproxy.shutdown();
     await lvs.shutdown();
+    await vrrp.shutdown();
     logger.flush();
   };
   const onSignal = (signal: NodeJS.Signals) => {

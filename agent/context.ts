@@ -13,7 +13,7 @@ export interface AgentContext {
   /** Paths derived from the configuration in force. */
   readonly paths: AgentPaths;
   readonly logger: Logger;
-  /** Per-resource serialization: key `lb:<id>` for one load balancer, `agent-config`, `server-cert`, `client-ca`. */
+  /** Per-resource serialization: key `lb:<id>` for one load balancer (`lb:vrrp` for the VRRP keepalived), `vrrp-check-script`, `agent-config`, `server-cert`, `client-ca`. */
   readonly locks: KeyedMutex;
   /** The agent's own metrics; modules report to it when it is there. */
   readonly metrics?: AgentMetrics;

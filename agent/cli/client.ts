@@ -55,6 +55,12 @@ export class AgentClient {
     await this.#call('PUT', path, JSON.stringify(model));
   }
 
+  /** The interface holding `ip` in the amphora's namespace (`GET /1.0/interface/{ip}`). */
+  async interfaceOf(ip: string): Promise<string> {
+    const answer = (await this.#call('GET', `/1.0/interface/${encodeURIComponent(ip)}`)) as { interface: string };
+    return answer.interface;
+  }
+
   liveStatus(lbId: string): Promise<LiveStatus> {
     return this.#call('GET', `/1.0/loadbalancer/${encodeURIComponent(lbId)}/status`) as Promise<LiveStatus>;
   }
@@ -72,6 +78,11 @@ export class AgentClient {
   /** Stops and removes a UDP/SCTP listener's keepalived (the same route, with its id). */
   async deleteLvsListener(listenerId: string): Promise<void> {
     await this.#call('DELETE', `/1.0/listeners/${encodeURIComponent(listenerId)}`);
+  }
+
+  /** Stops the VRRP keepalived (`PUT /1.0/vrrp/stop`). */
+  async stopVrrp(): Promise<void> {
+    await this.#call('PUT', '/1.0/vrrp/stop');
   }
 
   /** What the agent trusts and presents (`GET /1.0/trust`, an extension). */

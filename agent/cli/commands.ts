@@ -1,6 +1,7 @@
 import { OptionReader, parseArgs } from './args.ts';
 import { AgentClient } from './client.ts';
 import type { Action, CommandSet } from './command-engine.ts';
+import { PEER_CONNECTION_OPTIONS, resolvePeerConnection } from './active-standby.ts';
 import { CONNECTION_OPTIONS, resolveConnection } from './connection.ts';
 import { CliError } from './errors.ts';
 import { parseFormat, type OutputOptions } from './output.ts';
@@ -18,7 +19,7 @@ AMPHORACTL_CACERT, AMPHORACTL_SERVER_NAME, else the dev-mode state folder (./.st
 `;
 
 const GLOBAL_FLAGS = ['help'];
-const GLOBAL_VALUED_OPTIONS = [...CONNECTION_OPTIONS, 'format', 'column'];
+const GLOBAL_VALUED_OPTIONS = [...CONNECTION_OPTIONS, ...PEER_CONNECTION_OPTIONS, 'format', 'column'];
 
 /** Every option of any command (each command then refuses those it does not use). */
 const FLAGS = [...new Set([...GLOBAL_FLAGS, ...COMMAND_SETS.flatMap((set) => set.flags ?? [])])];
@@ -36,7 +37,7 @@ export interface Invocation {
 export function parseInvocation(argv: readonly string[]): Invocation {
   const parsed = parseArgs(argv, FLAGS, VALUED_OPTIONS);
   const options = new OptionReader(parsed.options);
-  options.accept(...CONNECTION_OPTIONS);
+  options.accept(...CONNECTION_OPTIONS, ...PEER_CONNECTION_OPTIONS);
   const output: OutputOptions = { format: parseFormat(options.string('format')), columns: options.all('column') };
   if (options.flag('help') || parsed.words.length === 0) return { action: 'help', options, output };
   let [resource, verb, ...args] = parsed.words;
@@ -65,6 +66,8 @@ export async function execute(argv: readonly string[], print: (text: string) => 
     print(USAGE);
     return;
   }
-  const client = new AgentClient(resolveConnection(invocation.options, env));
-  await invocation.action(new Session(client, invocation.output, print));
+  const connection = resolveConnection(invocation.options, env);
+  const peerConnection = resolvePeerConnection(invocation.options, env, connection);
+  const peer = peerConnection === undefined ? undefined : new AgentClient(peerConnection);
+  await invocation.action(new Session(new AgentClient(connection), invocation.output, print, peer));
 }

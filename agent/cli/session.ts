@@ -1,5 +1,6 @@
 import type { LoadBalancerModel } from '../model/types.ts';
 import type { AgentClient, LiveStatus, ModelUpload } from './client.ts';
+import { saveOnBoth } from './active-standby.ts';
 import { Fleet } from './fleet.ts';
 import { formatList, formatShow, type OutputOptions, type Row } from './output.ts';
 import { operatingStatuses } from './status.ts';
@@ -9,11 +10,14 @@ export class Session {
   readonly client: AgentClient;
   readonly output: OutputOptions;
   readonly print: (text: string) => void;
+  /** The second agent of ACTIVE_STANDBY load balancers (`--peer-url`). */
+  readonly peer: AgentClient | undefined;
 
-  constructor(client: AgentClient, output: OutputOptions, print: (text: string) => void) {
+  constructor(client: AgentClient, output: OutputOptions, print: (text: string) => void, peer?: AgentClient) {
     this.client = client;
     this.output = output;
     this.print = print;
+    this.peer = peer;
   }
 
   async fleet(): Promise<Fleet> {
@@ -21,8 +25,9 @@ export class Session {
     return new Fleet(list.amphora_id, list.models);
   }
 
+  /** On this agent, and on the peer too for an ACTIVE_STANDBY load balancer. */
   async save(fleet: Fleet, model: ModelUpload): Promise<void> {
-    await this.client.putModel(fleet.amphoraId, model);
+    await saveOnBoth(this, fleet.amphoraId, model);
   }
 
   async statuses(model: LoadBalancerModel): Promise<Map<string, string>> {

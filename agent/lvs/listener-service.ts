@@ -18,8 +18,7 @@ import { lvsVipAddresses } from './vip-addresses.ts';
 export interface LvsHooks {
   /**
    * ACTIVE_STANDBY, after an upload: install `B/vrrp/check_scripts/lvs_udp_check.sh` and
-   * refresh the VRRP check script (§3.9 step 7). Belongs to the VRRP capability; until it is
-   * wired this is a no-op.
+   * refresh the VRRP check script (§3.9 step 7); served by agent/vrrp/service.ts.
    */
   afterUploadActiveStandby?(listenerId: string): Promise<void>;
   /** SINGLE topology: gratuitous ARP / unsolicited NA for the listener's VIPs after start/restart. */

@@ -20,6 +20,9 @@ import { errorMessage } from '../util/errors.ts';
 import { ModelStore, type StoredModel } from './store.ts';
 import { prepareModelOffThread } from './prepare.ts';
 import { withSecretReferences } from './secret-references.ts';
+import type { VrrpService } from '../vrrp/service.ts';
+import { RenderError } from '../render/template-engine.ts';
+import { renderVrrp } from '../render/vrrp.ts';
 
 const STATUS_TIMEOUT_MS = 5000;
 
@@ -34,12 +37,14 @@ export class ModelService {
   readonly #haproxy: HaproxyService;
   readonly #lvs: LvsListenerService;
   readonly #store: ModelStore;
+  readonly #vrrp: VrrpService | undefined;
 
-  constructor(context: AgentContext, haproxy: HaproxyService, lvs: LvsListenerService) {
+  constructor(context: AgentContext, haproxy: HaproxyService, lvs: LvsListenerService, vrrp?: VrrpService) {
     this.#context = context;
     this.#store = new ModelStore(context);
     this.#haproxy = haproxy;
     this.#lvs = lvs;
+    this.#vrrp = vrrp;
   }
 
   /** Where the model of `lbId` is stored. */
@@ -79,6 +84,7 @@ export class ModelService {
     const lvsConfigs = prepared.lvsConfigs.map((config) => ({ id: config.id, bytes: Buffer.from(config.text, 'utf8') }));
     const hasHaproxyListeners = prepared.haproxyText !== undefined;
     for (const warning of warnings) this.#context.logger.warn({ lbId }, warning);
+    const vrrpConfig = this.#renderVrrp(model, amphoraId, ctx);
 
     /** UDP/SCTP listeners, then (after the haproxy part is live) model.json; undone together. */
     const applyLvsAndRecord = async (haproxyLive: Buffer | undefined): Promise<void> => {
@@ -86,6 +92,8 @@ export class ModelService {
       const undo: LvsUndo[] = [];
       try {
         for (const config of lvsConfigs) undo.push(await this.#lvs.applyConfig(config.id, config.bytes));
+        // ACTIVE_STANDBY: this amphora's keepalived once its listeners serve, as the controller orders it.
+        if (vrrpConfig !== undefined) undo.push(await this.#vrrp!.applyConfig(vrrpConfig));
         // As the controller's listener delete: listeners the model no longer has go.
         const kept = new Set(lvsConfigs.map((config) => config.id));
         for (const gone of Object.keys(previous?.lvs_md5 ?? {}).filter((id) => !kept.has(id))) await this.#lvs.removeListener(gone);
@@ -133,6 +141,24 @@ export class ModelService {
         if (previous === undefined) await rm(path, { force: true });
         else await writeFileAtomic(path, previous);
       }
+      throw error;
+    }
+  }
+
+  /**
+   * ACTIVE_STANDBY: this amphora's keepalived VRRP configuration (priority, unicast peers, VIP,
+   * check script). The agent must run with that topology itself: in SINGLE it would advertise
+   * the VIP from the BACKUP too and never refresh the check scripts.
+   */
+  #renderVrrp(model: LoadBalancerModel, amphoraId: string, ctx: RenderContext): Buffer | undefined {
+    if (model.loadbalancer.topology !== 'ACTIVE_STANDBY') return undefined;
+    if (this.#context.config.current.controller_worker.loadbalancer_topology !== 'ACTIVE_STANDBY' || this.#vrrp === undefined) {
+      throw appError(400, 'Invalid model', 'topology ACTIVE_STANDBY needs the agent configured with [controller_worker] loadbalancer_topology = ACTIVE_STANDBY');
+    }
+    try {
+      return Buffer.from(renderVrrp(model, amphoraId, ctx), 'utf8');
+    } catch (error) {
+      if (error instanceof RenderError) throw appError(400, 'Invalid model', error.message);
       throw error;
     }
   }

@@ -142,6 +142,14 @@ def render_lvs(req):
 def render_vrrp(req):
     ctx = req['ctx']
     CONF.set_override('base_path', ctx['basePath'], group='haproxy_amphora')
+    # Optional [keepalived_vrrp] timers (tests and benchmarks with faster failover).
+    timers = ctx.get('keepalivedVrrp') or {}
+    for key, option in (('checkInterval', 'vrrp_check_interval'), ('failCount', 'vrrp_fail_count'),
+                        ('successCount', 'vrrp_success_count'),
+                        ('garpRefreshInterval', 'vrrp_garp_refresh_interval'),
+                        ('garpRefreshCount', 'vrrp_garp_refresh_count')):
+        if key in timers:
+            CONF.set_override(option, timers[key], group='keepalived_vrrp')
     lb_json = req['model']['loadbalancer']
     lb = NS(vip=NS(ip_address=lb_json['vip']['ip_address']),
             amphorae=[NS(**a) for a in lb_json['amphorae']],

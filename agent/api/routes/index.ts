@@ -17,6 +17,8 @@ import type { PlugService } from '../../network/plug-service.ts';
 import { plugRouter } from './plug.ts';
 import { trustRouter } from './trust.ts';
 import { statsRouter } from './stats.ts';
+import type { VrrpService } from '../../vrrp/service.ts';
+import { vrrpRouter } from './vrrp.ts';
 
 /** Everything a router may need; the services are built once by agent.ts, never here. */
 export interface RouterDependencies {
@@ -29,6 +31,7 @@ export interface RouterDependencies {
   interfaces: InterfaceService;
   listenerCertificates: ListenerCertificates;
   plug: PlugService;
+  vrrp: VrrpService;
 }
 
 /**
@@ -47,5 +50,6 @@ export function buildRouters(dependencies: RouterDependencies): Router[] {
     interfaceRouter(dependencies.interfaces),
     plugRouter(dependencies.plug),
     statsRouter(dependencies.context),
+    vrrpRouter(dependencies.vrrp),
   ];
 }
