@@ -29,6 +29,33 @@ before(async () => {
   lab = await createVrrpLab(TIMERS);
 });
 
+/**
+ * Requests through the VIP back to back while `fault` runs and the pair recovers: the longest
+ * time without an answer, and how long after the fault the BACKUP was seen holding the VIP.
+ */
+async function trafficDuring(fault: () => Promise<void>, backupName: string) {
+  let running = true;
+  let lastAnswer = Date.now();
+  let longestGap = 0;
+  let faultAt = 0;
+  let backupAt = 0;
+  const probe = (async () => {
+    while (running) {
+      if ((await lab.getThroughVip(0.5)) === 'member') {
+        longestGap = Math.max(longestGap, Date.now() - lastAnswer);
+        lastAnswer = Date.now();
+      }
+      if (faultAt > 0 && backupAt === 0 && (await vipHolders()).includes(backupName)) backupAt = Date.now();
+    }
+  })();
+  faultAt = Date.now();
+  await fault();
+  await waitFor(async () => backupAt > 0 && Date.now() - lastAnswer < 500, 30_000, 'traffic through the VIP on the BACKUP');
+  running = false;
+  await probe;
+  return { longestGap, failoverMs: backupAt - faultAt };
+}
+
 after(async () => {
   await lab?.cleanup();
 });
@@ -139,8 +166,10 @@ test('keepalived killed on the MASTER: the BACKUP takes the VIP, the agent respa
 
 test('the MASTER loses its VIP link: the BACKUP takes the VIP; link back: the MASTER rejoins and preempts', async () => {
   const [master, backup] = amphorae();
-  await runCommand('ip', ['-n', master!.namespace, 'link', 'set', 'eth1', 'down']);
   try {
+    const traffic = await trafficDuring(() => runCommand('ip', ['-n', master!.namespace, 'link', 'set', 'eth1', 'down']).then(() => undefined), backup!.name);
+    // Traffic stops no longer than the failover takes (plus one probe's timeout).
+    assert.ok(traffic.longestGap <= traffic.failoverMs + 1500, `traffic stopped ${traffic.longestGap} ms for a ${traffic.failoverMs} ms failover`);
     await waitFor(async () => (await vipHolders()).join() === backup!.name, 20_000, 'the BACKUP to take the VIP');
     assert.equal(await waitFor(getThroughVip, 10_000, 'traffic through the VIP on the BACKUP'), 'member');
   } finally {
