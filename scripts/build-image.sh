@@ -131,11 +131,15 @@ in_root systemctl enable amphora-config-drive.service systemd-networkd.service q
 in_root passwd -l root >/dev/null
 # Shrink: drivers a VM never uses, documentation, caches; then an initramfs for this kernel.
 kernel_version=$(ls "$root/lib/modules" | sort -V | tail -1)
-for driver in gpu sound media net/wireless net/ethernet/mellanox infiniband bluetooth isdn staging iio hid input/touchscreen usb/gadget; do
-  rm -rf "$root/lib/modules/$kernel_version/kernel/drivers/$driver"
+drivers=$root/lib/modules/$kernel_version/kernel/drivers
+for driver in gpu sound media net/wireless net/can net/usb net/wwan net/ieee802154 infiniband bluetooth isdn staging \
+  iio comedi mtd mmc memstick target input/touchscreen input/joystick input/tablet usb/gadget usb/serial usb/misc; do
+  rm -rf "${drivers:?}/$driver"
 done
+# Physical NIC drivers but Intel's (e1000 and friends, which some clouds emulate); virtio-net stays.
+find "$drivers/net/ethernet" -mindepth 1 -maxdepth 1 -type d ! -name intel -exec rm -rf {} +
 rm -rf "$root/lib/modules/$kernel_version/kernel/sound" "$root/usr/share/doc/"* "$root/usr/share/man/"* \
-  "$root/usr/share/info/"* "$root/var/cache/apt/"*.bin "$root/var/log/"*.log "$root/usr/lib/firmware"
+  "$root/usr/share/info/"* "$root/usr/share/locale/"*/ "$root/var/cache/apt/"*.bin "$root/var/log/"*.log "$root/usr/lib/firmware"
 mount_api
 in_root depmod "$kernel_version"
 sed -i 's/^MODULES=.*/MODULES=most/' "$root/etc/initramfs-tools/initramfs.conf"

@@ -189,7 +189,7 @@ def op_upload_cert(driver, amphora, call):
 
 # UDP/SCTP (keepalived LVS) listener calls ---------------------------------------------------
 # An LVS listener is described by {"lb_id", "listener_id", "port", "enabled", "namespace",
-# optional "pool_id", "member_ports", "monitor_id"}; it is rebuilt as Octavia data models for
+# optional "pool_id", "member_ports", "monitor_id", "vip_address", "member_address"}; it is rebuilt as Octavia data models for
 # every call. Octavia's LvsJinjaTemplater renders it inside update_amphora_listeners. The
 # rendered `net_namespace` is Octavia's AMPHORA_NAMESPACE constant, set to the test's own
 # namespace here so the test never depends on a namespace it did not create.
@@ -203,7 +203,8 @@ def build_lvs_loadbalancer(amphora, call):
     pool = None
     if call.get("pool_id"):
         members = [
-            data_models.Member(id="lvs-member-%d" % index, ip_address="127.0.0.1",
+            data_models.Member(id="lvs-member-%d" % index,
+                               ip_address=call.get("member_address", "127.0.0.1"),
                                protocol_port=port, weight=1, enabled=True, backup=False,
                                provisioning_status=constants.ACTIVE,
                                operating_status=constants.ONLINE)

@@ -11,8 +11,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { stat } from 'node:fs/promises';
+import { connect as tlsConnect } from 'node:tls';
 import { Agent } from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,6 +32,7 @@ const lbId = randomUUID();
 const VIP = '10.0.3.10';
 const VIP_MAC = '52:54:00:b0:00:02';
 const LISTENER_PORT = 80;
+const UDP_LISTENER_PORT = 9999;
 
 let work: string;
 let pki: DevPki;
@@ -39,6 +42,7 @@ let vipPort: number;
 let members: Awaited<ReturnType<typeof startMembers>>;
 let heartbeats: PythonReceiver;
 let loadBalancer: Record<string, unknown>;
+let rotatedCertificate: string | undefined;
 const timings: Record<string, number> = {};
 
 function agentConfig(heartbeatPort: number): string {
@@ -111,6 +115,50 @@ async function serves(attempts: number): Promise<Set<string>> {
   return seen;
 }
 
+/** The certificate the agent presents on a new connection (SHA-256 fingerprint). */
+function presentedCertificate(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port: agentPort, cert: pki.clientPem, key: pki.clientPem, ca: pki.caCertPem, servername: amphoraId }, () => {
+      resolve(socket.getPeerCertificate().fingerprint256);
+      socket.destroy();
+    });
+    socket.once('error', reject);
+    socket.setTimeout(20_000, () => socket.destroy(new Error('TLS timeout')));
+  });
+}
+
+/** Small UDP servers on the host's loopback answering their own name. */
+async function startUdpMembers(names: string[]): Promise<{ ports: number[]; close(): void }> {
+  const sockets = await Promise.all(
+    names.map(
+      (name) =>
+        new Promise<ReturnType<typeof createSocket>>((resolve) => {
+          const socket = createSocket('udp4');
+          socket.on('message', (_message, peer) => socket.send(name, peer.port, peer.address));
+          socket.bind(0, '127.0.0.1', () => resolve(socket));
+        }),
+    ),
+  );
+  return { ports: sockets.map((socket) => socket.address().port), close: () => sockets.forEach((socket) => socket.close()) };
+}
+
+/** One datagram to a host port, the answer or undefined after `timeoutMs`. */
+function udpAsk(port: number, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = createSocket('udp4');
+    const timer = setTimeout(() => {
+      socket.close();
+      resolve(undefined);
+    }, timeoutMs);
+    socket.once('message', (message) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(message.toString());
+    });
+    socket.send('ping', port, '127.0.0.1');
+  });
+}
+
 /** Runs `body`; on failure prints the guest's journal before rethrowing. */
 async function withJournal(body: () => Promise<void>): Promise<void> {
   try {
@@ -175,6 +223,8 @@ test('boots; the config drive configures the agent, systemd starts it, Octavia r
     assert.equal(typeof info.haproxy_version, 'string');
     const details = results[1]!.value as Record<string, unknown>;
     assert.equal(details.hostname, 'amphora');
+    const owners = await vm.exec('stat -c "%U:%G %a" /etc/octavia/amphora-agent.conf /etc/octavia/certs/server.pem /etc/octavia/certs/client_ca.pem');
+    assert.deepEqual(owners.output.trim().split('\n'), ['root:root 660', 'root:root 660', 'root:root 660']);
     const unit = await vm.exec('systemctl is-active amphora-agent var-lib-octavia-certs.mount; findmnt -no FSTYPE /var/lib/octavia/certs');
     assert.equal(unit.output.trim().split('\n').join(' '), 'active active tmpfs');
     const memory = await vm.exec('free -m | awk \'/^Mem:/ {print $3}\'; systemctl show amphora-agent -p MemoryCurrent --value');
@@ -219,6 +269,55 @@ test('a NIC hot-plugged through QMP becomes the VIP; Octavia uploads a listener;
   });
 });
 
+test('Octavia updates the agent configuration and rotates the server certificate', { timeout: 300_000 }, async () => {
+  await withJournal(async () => {
+    const changed = agentConfig(heartbeats.port).replace('heartbeat_interval = 3', 'heartbeat_interval = 2');
+    const fresh = pki.authority.issue(amphoraId, [amphoraId]);
+    const results = await octavia([
+      { op: 'update_agent_config', text: changed },
+      { op: 'upload_server_cert', pem: fresh.certPem + fresh.keyPem },
+      { op: 'get_info' },
+    ]);
+    expectOk(results);
+    assert.equal((await vm.exec('cat /etc/octavia/amphora-agent.conf')).output, changed);
+    rotatedCertificate = new X509Certificate(fresh.certPem).fingerprint256;
+    assert.equal(await presentedCertificate(), rotatedCertificate);
+  });
+});
+
+test('a UDP listener forwards real datagrams through IPVS from the host via the VIP to members', { timeout: 300_000 }, async () => {
+  const udpMembers = await startUdpMembers(['udp-member-1', 'udp-member-2']);
+  try {
+    await withJournal(async () => {
+      const udpPort = await freePort();
+      await vm.monitor(`hostfwd_add vipnet udp:127.0.0.1:${udpPort}-${VIP}:${UDP_LISTENER_PORT}`);
+      const listener = {
+        lb_id: randomUUID(),
+        listener_id: randomUUID(),
+        pool_id: randomUUID(),
+        port: UDP_LISTENER_PORT,
+        namespace: 'amphora-haproxy',
+        member_ports: udpMembers.ports,
+        member_address: '10.0.3.2',
+        vip_address: VIP,
+      };
+      expectOk(await octavia([{ op: 'update_lvs_listeners', ...listener }]));
+      const seen = new Set<string>();
+      const deadline = Date.now() + 120_000;
+      while (seen.size < 2 && Date.now() < deadline) {
+        const answer = await udpAsk(udpPort, 3000);
+        if (answer) seen.add(answer);
+      }
+      const ipvs = await vm.exec('ip netns exec amphora-haproxy ipvsadm -Ln');
+      assert.deepEqual([...seen].sort(), ['udp-member-1', 'udp-member-2'], ipvs.output);
+      assert.match(ipvs.output, new RegExp(`UDP\\s+${VIP.replaceAll('.', '\\.')}:${UDP_LISTENER_PORT}`, 'u'));
+      expectOk(await octavia([{ op: 'delete_lvs_listener', ...listener }]));
+    });
+  } finally {
+    udpMembers.close();
+  }
+});
+
 test('systemctl restart amphora-agent: haproxy keeps serving, the agent answers again', { timeout: 600_000 }, async () => {
   await withJournal(async () => {
     await vm.exec('systemctl restart amphora-agent');
@@ -250,6 +349,7 @@ test('a guest reboot: the agent, the VIP namespace and the load balancer come ba
     let seen = new Set<string>();
     while (seen.size < 2 && Date.now() < servedDeadline) seen = await serves(6);
     assert.deepEqual([...seen].sort(), ['vm-member-1', 'vm-member-2']);
+    if (rotatedCertificate) assert.equal(await presentedCertificate(), rotatedCertificate, 'the rotated certificate survives the reboot');
     const before2 = heartbeats.received.length;
     await heartbeats.waitFor(before2 + 1, 60_000);
   });
