@@ -114,7 +114,7 @@ else
   # image contract is Octavia's path and unit name.
   ln -sf /usr/bin/amphora-agent "$root/usr/local/bin/amphora-agent"
   install -d -m 0755 "$root/etc/octavia/certs" "$root/var/lib/octavia"
-  in_root systemctl enable amphora-agent.service >/dev/null 2>&1 || in_root systemctl enable octavia-agent.service
+  in_root systemctl enable octavia-agent.service >/dev/null
   log "Python agent from Debian's octavia-agent package"
 fi
 

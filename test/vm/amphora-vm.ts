@@ -263,7 +263,9 @@ export class AmphoraVm {
       await new Promise((resolve) => this.#qemu!.once('exit', resolve));
     }
     this.#reopen?.();
-    await rm(this.directory, { recursive: true, force: true });
+    // AMPHORA_VM_KEEP=1 keeps the serial log and disk overlay for a post-mortem.
+    if (process.env.AMPHORA_VM_KEEP === '1') console.error(`VM files kept in ${this.directory}`);
+    else await rm(this.directory, { recursive: true, force: true });
   }
 }
 
