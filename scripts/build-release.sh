@@ -32,6 +32,13 @@ rm -rf "$root/node_modules/koffi/lib" "$root/node_modules/koffi/vendor" "$root/n
 find "$root/node_modules/koffi/src" -type f \( -name '*.c' -o -name '*.cc' -o -name '*.h' -o -name '*.hh' -o -name '*.inc' \
   -o -name '*.S' -o -name '*.asm' -o -name '*.def' -o -name CMakeLists.txt \) -delete
 find "$root/node_modules" -name .package-lock.json -delete
+# The runtime's symbol table (18 MB) serves debuggers only. strip writes a new file, so the
+# package's bin/node hard link is made again to keep one copy.
+if command -v strip >/dev/null; then
+  for binary in "$runtime"/node-linux-*/bin/node; do
+    strip --strip-all "$binary" && ln -f "$binary" "$root/node_modules/node/bin/node"
+  done
+fi
 find "$root/node_modules" \( -name '*.md' -o -name '*.markdown' -o -name '*.d.ts' -o -name '*.map' -o -name '*.ts' \) -type f -delete
 
 mkdir -p "$output"

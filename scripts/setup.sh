@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 packages=(haproxy keepalived iproute2 ipvsadm nftables openssl procps curl python3-octavia)
 # --image: also what `npm run image` and `npm run test:vm` need.
-[ "${1:-}" = "--image" ] && packages+=(debootstrap qemu-system-x86 qemu-utils e2fsprogs)
+[ "${1:-}" = "--image" ] && packages+=(debootstrap qemu-system-x86 qemu-utils e2fsprogs binutils)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()

