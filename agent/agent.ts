@@ -20,6 +20,10 @@ import { createHeartbeatSender } from './heartbeat/sender.ts';
 import { PlugService } from './network/plug-service.ts';
 import { createAddressAdvertiser } from './network/advertise.ts';
 import { startExpiryWarnings } from './certs/trust.ts';
+import { startAgentMetricsProxy } from './metrics/in-agent.ts';
+import { AgentMetrics } from './metrics/agent-metrics.ts';
+import { ModelService } from './model/service.ts';
+import { InterfaceService } from './network/interface-service.ts';
 
 export interface StartOptions {
   configFiles: string[];
@@ -67,6 +71,7 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
     },
     logger,
     locks: new KeyedMutex(),
+    metrics: new AgentMetrics(),
   };
 
   const versions = new PackageVersions();
@@ -81,6 +86,8 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
     info,
     haproxy,
     lvs,
+    models: new ModelService(context, haproxy, lvs),
+    interfaces: new InterfaceService(context),
     listenerCertificates: createListenerCertificates(context),
     plug,
     reloadTlsMaterial: async () => api?.reloadTlsMaterial(),
@@ -98,16 +105,22 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
   // Running haproxy and keepalived are adopted before the first request can act on them.
   await haproxy.start();
   await lvs.start();
-  const heartbeat = createHeartbeatSender(context);
+  const heartbeat = createHeartbeatSender(context, {
+    onWedged: ({ lbId, misses }) => void haproxy.restartWedged(lbId, misses),
+    onBeat: (note) => context.metrics?.heartbeat(note),
+  });
   heartbeat.start();
-  api = await startApiServer(initial, createApp(logger, routers), logger);
+  const onAnswered = context.metrics?.apiRequest.bind(context.metrics);
+  api = await startApiServer(initial, createApp(logger, routers, onAnswered ? { onAnswered } : {}), logger);
   const { address, port } = api.address();
   logger.info({ address, port, configFiles: sources.files }, 'amphora agent listening');
   if (dev) printDevBanner(dev, port);
   const expiryWarnings = startExpiryWarnings(context);
+  const metricsProxy = startAgentMetricsProxy(context, haproxy.processes.kind);
 
   const stop = async () => {
     expiryWarnings.stop();
+    await metricsProxy?.close();
     await heartbeat.stop();
     await api.close();
     await haproxy.shutdown();

@@ -2,6 +2,7 @@ import type { LiveConfig } from './config/live-config.ts';
 import type { AgentPaths } from './config/paths.ts';
 import type { KeyedMutex } from './util/keyed-mutex.ts';
 import type { Logger } from './util/logger.ts';
+import type { AgentMetrics } from './metrics/agent-metrics.ts';
 
 /**
  * What the domain modules and routes share. Built once by main.ts (or by a test) and passed
@@ -14,4 +15,6 @@ export interface AgentContext {
   readonly logger: Logger;
   /** Per-resource serialization: key `lb:<id>` for one load balancer, `agent-config`, `server-cert`, `client-ca`. */
   readonly locks: KeyedMutex;
+  /** The agent's own metrics; modules report to it when it is there. */
+  readonly metrics?: AgentMetrics;
 }

@@ -10,6 +10,7 @@ import { projectRoot } from './util/project-root.ts';
 import { startAgent } from './agent.ts';
 import { ConfigError } from './config/load.ts';
 import { IniParseError } from './config/ini.ts';
+import { errorMessage } from './util/errors.ts';
 
 const HELP = `Usage: amphora-agent [--config-file FILE]... [--config-dir DIR]... [--debug]
        amphora-agent heartbeat-listen --port PORT --key KEY [--encrypted]
@@ -54,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
       allowPositionals: false,
     });
   } catch (error) {
-    process.stderr.write(`amphora-agent: ${(error as Error).message}\n${HELP}`);
+    process.stderr.write(`amphora-agent: ${errorMessage(error)}\n${HELP}`);
     return 2;
   }
   const { values } = parsed;
@@ -84,7 +85,7 @@ main(process.argv.slice(2)).then(
     if (error instanceof ConfigError || error instanceof IniParseError) {
       process.stderr.write(`amphora-agent: configuration error: ${error.message}\n`);
     } else {
-      process.stderr.write(`amphora-agent: cannot start: ${(error as Error).stack ?? String(error)}\n`);
+      process.stderr.write(`amphora-agent: cannot start: ${error instanceof Error && error.stack ? error.stack : String(error)}\n`);
     }
     process.exitCode = 1;
   },

@@ -15,7 +15,8 @@ import { haproxyPeerName } from '../agent/haproxy/peer-name.ts';
 import { runCommand } from '../agent/util/run-command.ts';
 import { Agent } from 'node:https';
 import { httpsCall, startAgentProcess } from '../test/helpers/agent-harness.ts';
-import { freePort, httpGet, killHaproxyUnder, startLoad, startMembers, testHaproxyConfig } from '../test/helpers/haproxy-fixtures.ts';
+import { httpGet, killHaproxyUnder, startLoad, startMembers, testHaproxyConfig } from '../test/helpers/haproxy-fixtures.ts';
+import { freePort } from '../test/helpers/free-port.ts';
 import { percentile, round, timeIt } from './measure.ts';
 
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 40);

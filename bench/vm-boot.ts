@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writePki } from '../agent/certs/dev-pki.ts';
 import { REPO_ROOT, httpsCall } from '../test/helpers/agent-harness.ts';
-import { freePort } from '../test/helpers/haproxy-fixtures.ts';
+import { freePort } from '../test/helpers/free-port.ts';
 import { AmphoraVm, writeConfigDrive } from '../test/vm/amphora-vm.ts';
 
 const imageDir = resolve(process.argv[2] ?? join(REPO_ROOT, 'images'));

@@ -240,6 +240,24 @@ async function main(): Promise<void> {
     expect(new Set(back).size === 2, 'requests alternate between both members again');
     await amphoractl('loadbalancer', 'status', 'show', 'lb1');
 
+    step('Add a PROMETHEUS listener and scrape it as a Prometheus server does');
+    const metricsPort = await freePort('tcp');
+    await amphoractl('listener', 'create', '--name', 'metrics1', '--protocol', 'PROMETHEUS', '--protocol-port', String(metricsPort), 'lb1');
+    const metricsId = (await quietly('listener', 'show', 'metrics1', '-f', 'value', '-c', 'id')).trim();
+    say(`$ curl http://127.0.0.1:${metricsPort}/metrics`);
+    let scraped = '';
+    for (let tries = 0; tries < 50 && !scraped.includes('octavia_member_status'); tries++) {
+      scraped = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(5000) })
+        .then((response) => response.text())
+        .catch(() => '');
+      if (!scraped.includes('octavia_member_status')) await sleep(200);
+    }
+    // haproxy 2.6 gives one status sample per state; the one set to 1 is shown.
+    const shown = scraped.split('\n').filter((line) => /^(octavia_loadbalancer_(cpu|memory) |octavia_(listener|member)_status\{.* 1$|octavia_listener_bytes_in_total\{)/u.test(line));
+    for (const line of shown) saw(line);
+    expect(scraped.includes(`octavia_listener_status{listener="${metricsId}"`), 'the scrape through the PROMETHEUS listener returns Octavia-named metrics, the listener itself among them');
+    await amphoractl('loadbalancer', 'stats', 'show', 'lb1');
+
     step('Clean up');
     await amphoractl('loadbalancer', 'delete', 'lb1', '--cascade');
     lbCreated = false;

@@ -1,88 +1,87 @@
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { pinoHttp } from 'pino-http';
-import { ApiError, frameworkError, type ErrorBody } from './errors.ts';
-import { describeStorageFault } from '../util/system-error.ts';
-import { sendJson } from './respond.ts';
+import { frameworkError } from '../domain/refusal.ts';
 import type { Logger } from '../util/logger.ts';
-import type { Router } from 'express';
+import { describeStorageFault } from '../util/system-error.ts';
+import { httpError } from './errors.ts';
+import { sendJson } from './respond.ts';
+import type { ApiRequest, Router } from './router.ts';
 
 /**
- * The express application: request ids and access log, the routers, then the reference's
- * JSON answers for unknown paths (404), known paths with another method (405) and every
- * error. Routes stay thin; they throw ApiError and this layer shapes the answer.
+ * The API's request listener: request ids and access log, the routers in order, then the
+ * reference's JSON answers for unknown paths (404), known paths with another method (405,
+ * OPTIONS answered with the allowed methods as Flask does) and every error. Routes stay thin;
+ * they throw a Refusal and this layer shapes the answer (api/errors.ts).
  */
-export function createApp(logger: Logger, routers: readonly Router[]): Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.disable('etag');
-  app.set('strict routing', true);
-  app.set('case sensitive routing', true);
-  app.set('query parser', false);
+export interface AppHooks {
+  /** Every answered request, with the matched route's pattern (`unmatched` for 404s). */
+  onAnswered?(route: string, method: string, status: number, seconds: number): void;
+}
 
-  // The control plane's discovery call asks for `//`; Flask treats leading slashes as one.
-  app.use((request: Request, _response: Response, next: NextFunction) => {
-    if (request.url.startsWith('//')) request.url = request.url.replace(/^\/+/u, '/');
-    next();
+export function createApp(logger: Logger, routers: readonly Router[], hooks: AppHooks = {}): RequestListener {
+  const accessLog = pinoHttp({
+    logger,
+    genReqId: () => randomUUID(),
+    customLogLevel: (_request, response, error) => (error || response.statusCode >= 500 ? 'error' : 'info'),
+    serializers: {
+      req: (request: { id: unknown; method: string; url: string }) => ({ id: request.id, method: request.method, url: request.url }),
+      res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
+    },
   });
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: () => randomUUID(),
-      customLogLevel: (_request, response, error) => (error || response.statusCode >= 500 ? 'error' : 'info'),
-      serializers: {
-        req: (request: { id: unknown; method: string; url: string }) => ({ id: request.id, method: request.method, url: request.url }),
-        res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
-      },
-    }),
-  );
-  for (const router of routers) app.use(router);
 
-  app.use((request: Request, _response: Response, next: NextFunction) => {
-    next(hasRouteForPath(app, request.path) ? frameworkError(405) : frameworkError(404));
-  });
-  app.use((error: unknown, request: Request, response: Response, _next: NextFunction) => {
-    const apiError = toApiError(error);
-    if (apiError.status >= 500) {
-      const cause = describeStorageFault(error);
-      request.log.error({ err: error, ...(cause ? { cause } : {}) }, cause ? `request failed: ${cause}` : 'request failed');
+  return (incoming: IncomingMessage, response: ServerResponse) => {
+    // The control plane's discovery call asks for `//`; Flask treats leading slashes as one.
+    if (incoming.url?.startsWith('//')) incoming.url = incoming.url.replace(/^\/+/u, '/');
+    accessLog(incoming, response);
+    const request = incoming as ApiRequest;
+    const url = request.url ?? '/';
+    const queryAt = url.indexOf('?');
+    request.path = queryAt < 0 ? url : url.slice(0, queryAt);
+    request.query = new URLSearchParams(queryAt < 0 ? '' : url.slice(queryAt + 1));
+    const { onAnswered } = hooks;
+    if (onAnswered) {
+      const started = performance.now();
+      response.once('finish', () => onAnswered(request.route ?? 'unmatched', request.method ?? 'GET', response.statusCode, (performance.now() - started) / 1000));
     }
-    if (!response.headersSent) sendJson(response, apiError.status, apiError.body);
-    else response.destroy();
-  });
-  return app;
+    void dispatch(routers, request, response).catch((error: unknown) => answerError(error, request, response));
+  };
 }
 
-function toApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  // Malformed percent-encoding in a path parameter, or an unreadable body.
-  const status = (error as { status?: unknown }).status;
-  if (status === 400) return frameworkError(400, 'The browser (or proxy) sent a request that this server could not understand.');
-  if (status === 413) return frameworkError(400, 'The request body is too large.');
-  // The reference's bare 500, plus the storage fault behind it when there is one.
-  const cause = describeStorageFault(error);
-  const generic = frameworkError(500);
-  return cause ? new ApiError(500, { ...generic.body, details: cause } as ErrorBody) : generic;
+async function dispatch(routers: readonly Router[], request: ApiRequest, response: ServerResponse): Promise<void> {
+  const method = request.method ?? 'GET';
+  const allowed = new Set<string>();
+  for (const router of routers) {
+    const found = router.match(method, request.path);
+    if ('handler' in found) {
+      request.params = found.params;
+      request.route = found.route;
+      await found.handler(request, response);
+      return;
+    }
+    for (const name of found.allowed) allowed.add(name);
+  }
+  if (allowed.size === 0) throw frameworkError(404);
+  if (method === 'OPTIONS') {
+    if (allowed.has('GET')) allowed.add('HEAD');
+    allowed.add('OPTIONS');
+    response.statusCode = 200;
+    response.setHeader('Allow', [...allowed].sort().join(', '));
+    response.setHeader('Content-Length', 0);
+    response.end();
+    return;
+  }
+  throw frameworkError(405);
 }
 
-interface LayerLike {
-  route?: { path: string };
-  handle?: { stack?: LayerLike[] };
-  match(path: string): unknown;
-}
-
-/** True when some route matches `path` for any method: the answer is then 405, not 404. */
-function hasRouteForPath(app: Express, path: string): boolean {
-  const root = (app as unknown as { router: { stack: LayerLike[] } }).router;
-  const search = (stack: LayerLike[]): boolean =>
-    stack.some((layer) => {
-      try {
-        if (layer.route) return Boolean(layer.match(path));
-        if (layer.handle?.stack && layer.match(path)) return search(layer.handle.stack);
-      } catch {
-        return false;
-      }
-      return false;
-    });
-  return search(root.stack);
+function answerError(error: unknown, request: ApiRequest, response: ServerResponse): void {
+  const answer = httpError(error);
+  if (answer.status >= 500) {
+    const cause = describeStorageFault(error);
+    request.log.error({ err: error, ...(cause ? { cause } : {}) }, cause ? `request failed: ${cause}` : 'request failed');
+  }
+  // Whatever the handler left unread is drained, so the connection can carry the next request.
+  request.resume();
+  if (!response.headersSent) sendJson(response, answer.status, answer.body);
+  else response.destroy();
 }

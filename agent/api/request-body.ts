@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Request } from 'express';
-import { appError, type ApiError } from './errors.ts';
+import { appError, type Refusal } from '../domain/refusal.ts';
 
 /** Upper bound for any upload: far above a real haproxy.cfg or PEM bundle, far below memory. */
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
@@ -30,17 +29,23 @@ export async function readBody(request: IncomingMessage, limit = DEFAULT_BODY_LI
   return Buffer.concat(chunks, size);
 }
 
-function tooLarge(limit: number): ApiError {
+function tooLarge(limit: number): Refusal {
   return appError(400, 'Invalid request', `The request body exceeds the limit of ${limit} bytes`);
 }
 
 /** A JSON body as Flask's `get_json()` reads it: only with a JSON content type; undefined otherwise. */
-export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
+export async function readJsonBody(request: IncomingMessage, limit: number): Promise<unknown> {
   const body = await readBody(request, limit);
-  if (!request.is('application/json')) return undefined;
+  if (!isJsonContent(request.headers['content-type'])) return undefined;
   try {
     return JSON.parse(body.toString('utf8')) as unknown;
   } catch {
     return undefined;
   }
+}
+
+/** Flask's `is_json`: `application/json` or `application/*+json`, parameters ignored. */
+function isJsonContent(contentType: string | undefined): boolean {
+  const mediaType = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  return mediaType === 'application/json' || /^application\/[^/]+\+json$/u.test(mediaType);
 }

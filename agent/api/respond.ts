@@ -1,13 +1,13 @@
-import type { Response } from 'express';
-import type { Reply } from './reply.ts';
+import type { ServerResponse } from 'node:http';
+import type { Reply } from '../domain/reply.ts';
 
 /**
  * JSON the way the reference sends it: compact, Content-Type exactly `application/json`
  * (no charset parameter), optional bare-hex ETag.
  */
-export function sendJson(response: Response, status: number, body: unknown, etag?: string): void {
+export function sendJson(response: ServerResponse, status: number, body: unknown, etag?: string): void {
   const payload = JSON.stringify(body);
-  response.status(status);
+  response.statusCode = status;
   response.setHeader('Content-Type', 'application/json');
   response.setHeader('Content-Length', Buffer.byteLength(payload));
   if (etag !== undefined) response.setHeader('ETag', etag);
@@ -15,9 +15,9 @@ export function sendJson(response: Response, status: number, body: unknown, etag
 }
 
 /** Plain text as the reference serves stored configs. */
-export function sendText(response: Response, status: number, text: string | Buffer, etag?: string): void {
+export function sendText(response: ServerResponse, status: number, text: string | Buffer, etag?: string): void {
   const payload = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-  response.status(status);
+  response.statusCode = status;
   response.setHeader('Content-Type', 'text/plain; charset=UTF-8');
   response.setHeader('Content-Length', payload.length);
   if (etag !== undefined) response.setHeader('ETag', etag);
@@ -25,7 +25,7 @@ export function sendText(response: Response, status: number, text: string | Buff
 }
 
 /** A domain operation's answer: raw bytes as text, anything else as JSON. */
-export function sendReply(response: Response, reply: Reply): void {
+export function sendReply(response: ServerResponse, reply: Reply): void {
   if (Buffer.isBuffer(reply.body)) sendText(response, reply.status, reply.body, reply.etag);
   else sendJson(response, reply.status, reply.body, reply.etag);
 }

@@ -2,10 +2,11 @@ import { createServer, type Server } from 'node:https';
 import { watchFile, unwatchFile } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import type { AgentConfig } from '../config/options.ts';
 import type { Logger } from '../util/logger.ts';
 import { loadSecureContextOptions, minimumTlsVersion } from '../certs/tls-material.ts';
+import { errorMessage } from '../util/errors.ts';
 
 export interface ApiServer {
   readonly server: Server;
@@ -27,7 +28,7 @@ const MAX_CONNECTIONS = 256;
  * or with one from another CA, or offering less than TLS 1.2, fails the handshake: no HTTP
  * answer is produced, as with the reference.
  */
-export async function startApiServer(config: AgentConfig, app: Express, logger: Logger): Promise<ApiServer> {
+export async function startApiServer(config: AgentConfig, app: RequestListener, logger: Logger): Promise<ApiServer> {
   const minVersion = minimumTlsVersion(config.amphora_agent.agent_tls_protocol);
   const material = await loadSecureContextOptions(config);
   const server = createServer(
@@ -52,7 +53,9 @@ export async function startApiServer(config: AgentConfig, app: Express, logger: 
   const reloadTlsMaterial = async () => {
     const next = await loadSecureContextOptions(config);
     createSecureContext({ ...next, minVersion }); // throws before anything is swapped
-    server.setSecureContext({ ...next, requestCert: true, rejectUnauthorized: true, minVersion, maxVersion: 'TLSv1.3' } as never);
+    // Only the context is swapped: client-certificate checking is the server's own setting,
+    // fixed at creation (requestCert, rejectUnauthorized), and stays as it is.
+    server.setSecureContext({ ...next, minVersion, maxVersion: 'TLSv1.3' });
     logger.info('TLS certificate reloaded');
   };
 
@@ -61,7 +64,7 @@ export async function startApiServer(config: AgentConfig, app: Express, logger: 
   const watched = [config.amphora_agent.agent_server_cert, config.amphora_agent.agent_server_ca];
   const onFileChange = () => {
     reloadTlsMaterial().catch((error: unknown) =>
-      logger.error({ err: (error as Error).message }, 'TLS files changed but cannot be used; keeping the previous ones'),
+      logger.error({ err: errorMessage(error) }, 'TLS files changed but cannot be used; keeping the previous ones'),
     );
   };
   for (const file of watched) watchFile(file, { interval: 1000, persistent: false }, onFileChange);

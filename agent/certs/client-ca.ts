@@ -1,12 +1,13 @@
 import { X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import { writeFileAtomic } from '../util/atomic-file.ts';
+import { AgentError, errorMessage } from '../util/errors.ts';
 
 /** A bundle that cannot serve as the client CA: nothing is written. */
-export class ClientCaError extends Error {}
+export class ClientCaError extends AgentError {}
 
 /** A valid bundle that would refuse the very client uploading it. */
-export class ClientCaLockoutError extends Error {}
+export class ClientCaLockoutError extends AgentError {}
 
 const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n[\s\S]*?-----END \1-----/gu;
 /** Longest issuer chain walked from a client certificate to a trust anchor. */
@@ -28,7 +29,7 @@ export function parseClientCaBundle(text: string): X509Certificate[] {
     try {
       certificate = new X509Certificate(block);
     } catch (error) {
-      throw new ClientCaError(`certificate ${certificates.length + 1} cannot be parsed: ${(error as Error).message}`);
+      throw new ClientCaError(`certificate ${certificates.length + 1} cannot be parsed: ${errorMessage(error)}`);
     }
     if (!certificate.ca) throw new ClientCaError(`certificate ${certificates.length + 1} (${oneLineSubject(certificate)}) is not a CA certificate`);
     certificates.push(certificate);
@@ -98,7 +99,7 @@ export async function replaceClientCa(path: string, pem: Buffer, upload: ClientC
   try {
     createSecureContext({ ca: text });
   } catch (error) {
-    throw new ClientCaError(`TLS cannot use this bundle: ${(error as Error).message}`);
+    throw new ClientCaError(`TLS cannot use this bundle: ${errorMessage(error)}`);
   }
   if (!upload.force && !bundleValidatesClient(bundle, upload.presentedChain)) {
     throw new ClientCaLockoutError(

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { readFile, unlink } from 'node:fs/promises';
-import { appError } from '../api/errors.ts';
+import { appError } from '../domain/refusal.ts';
 import type { AgentContext } from '../context.ts';
-import { jsonReply, type Reply } from '../api/reply.ts';
+import { jsonReply, type Reply } from '../domain/reply.ts';
 import { md5Hex } from '../util/md5.ts';
 import { ensureDirectory, writeFileAtomic } from '../util/atomic-file.ts';
 import { isSafeCertFilename, isSafeId } from '../util/identifiers.ts';

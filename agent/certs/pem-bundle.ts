@@ -1,4 +1,5 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { AgentError, errorMessage } from '../util/errors.ts';
 
 /** A server certificate file split into its parts: leaf, chain, private key. */
 export interface PemBundle {
@@ -7,7 +8,7 @@ export interface PemBundle {
   privateKey: string;
 }
 
-export class PemBundleError extends Error {}
+export class PemBundleError extends AgentError {}
 
 const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n[\s\S]*?-----END \1-----/gu;
 
@@ -46,13 +47,13 @@ function assertKeyMatches(certificatePem: string, keyPem: string): void {
   try {
     certificate = new X509Certificate(certificatePem);
   } catch (error) {
-    throw new PemBundleError(`the certificate cannot be parsed: ${(error as Error).message}`);
+    throw new PemBundleError(`the certificate cannot be parsed: ${errorMessage(error)}`);
   }
   let matches: boolean;
   try {
     matches = certificate.checkPrivateKey(createPrivateKey(keyPem));
   } catch (error) {
-    throw new PemBundleError(`the private key cannot be parsed: ${(error as Error).message}`);
+    throw new PemBundleError(`the private key cannot be parsed: ${errorMessage(error)}`);
   }
   if (!matches) throw new PemBundleError('the private key does not match the certificate');
 }

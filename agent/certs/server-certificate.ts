@@ -1,6 +1,7 @@
 import { createSecureContext } from 'node:tls';
 import { parsePemBundle, PemBundleError } from './pem-bundle.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
+import { errorMessage } from '../util/errors.ts';
 
 /**
  * Rotates the agent's own certificate. The reference writes whatever it receives and bricks
@@ -13,7 +14,7 @@ export async function replaceServerCertificate(path: string, pem: Buffer): Promi
   try {
     createSecureContext({ cert: [bundle.certificate, ...bundle.chain].join('\n'), key: bundle.privateKey });
   } catch (error) {
-    throw new PemBundleError(`TLS cannot use this certificate: ${(error as Error).message}`);
+    throw new PemBundleError(`TLS cannot use this certificate: ${errorMessage(error)}`);
   }
   await writeFileAtomic(path, pem, { mode: 0o600 });
 }

@@ -3,6 +3,7 @@ import { createSecureContext, type SecureContextOptions, type SecureVersion } fr
 import { splitPemBundle } from './pem-bundle.ts';
 import type { AgentConfig } from '../config/options.ts';
 import { ConfigError } from '../config/load.ts';
+import { errorMessage } from '../util/errors.ts';
 
 /**
  * The reference accepts TLS 1.2 and 1.3 whatever `agent_tls_protocol` says below 1.2 (and the
@@ -46,12 +47,12 @@ export async function checkTlsMaterial(config: AgentConfig): Promise<void> {
   try {
     options = await loadSecureContextOptions(config);
   } catch (error) {
-    throw new ConfigError(`cannot read the agent's TLS material: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ConfigError(`cannot read the agent's TLS material: ${errorMessage(error)}`);
   }
   try {
     createSecureContext({ ...options, minVersion });
   } catch (error) {
     const { agent_server_cert: cert, agent_server_ca: ca } = config.amphora_agent;
-    throw new ConfigError(`unusable TLS material (${cert}, ${ca}): ${error instanceof Error ? error.message : String(error)}`);
+    throw new ConfigError(`unusable TLS material (${cert}, ${ca}): ${errorMessage(error)}`);
   }
 }

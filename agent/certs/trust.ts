@@ -4,6 +4,7 @@ import type { AgentContext } from '../context.ts';
 import type { AgentConfig } from '../config/options.ts';
 import { splitPemBundle } from './pem-bundle.ts';
 import { oneLineSubject, readBundleCertificates } from './client-ca.ts';
+import { errorMessage } from '../util/errors.ts';
 
 /** One certificate as an operator sees it; never any key material. */
 export interface CertificateFacts {
@@ -97,7 +98,7 @@ export async function certificateExpiryDetails(config: AgentConfig): Promise<Rec
       certificates_expiring: expiringWithin(expiries, warningDays),
     };
   } catch (error) {
-    return { certificate_expiry_warning_days: warningDays, certificates_expiring: null, certificates_error: (error as Error).message };
+    return { certificate_expiry_warning_days: warningDays, certificates_expiring: null, certificates_error: errorMessage(error) };
   }
 }
 
@@ -113,7 +114,7 @@ export function startExpiryWarnings(context: AgentContext): { stop(): void } {
         );
       }
     } catch (error) {
-      context.logger.error({ err: (error as Error).message }, 'cannot read the certificates to check their expiry');
+      context.logger.error({ err: errorMessage(error) }, 'cannot read the certificates to check their expiry');
     }
   };
   void check();

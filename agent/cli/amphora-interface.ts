@@ -2,6 +2,7 @@
 import { buildConfig, defaultConfigSources, readSources } from '../config/load.ts';
 import { pathsFor } from '../config/paths.ts';
 import { applyAll, readInterfaceFiles } from '../network/plug-service.ts';
+import { errorMessage } from '../util/errors.ts';
 
 /**
  * `amphora-interface [--config-file FILE]... up|down <name|all>`: applies interface files inside
@@ -29,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
   const config = buildConfig(readSources(configFiles.length > 0 ? { files: configFiles, directories: [] } : defaults));
   const paths = pathsFor(config);
   const badFiles: string[] = [];
-  const files = await readInterfaceFiles(paths.networkDir, (path, error) => badFiles.push(`${path}: ${(error as Error).message}`));
+  const files = await readInterfaceFiles(paths.networkDir, (path, error) => badFiles.push(`${path}: ${errorMessage(error)}`));
   for (const bad of badFiles) process.stderr.write(`Warning: interface file ignored: ${bad}\n`);
   const selected = name === 'all' ? files : files.filter((file) => file.name === name);
   if (selected.length === 0 && name !== 'all') {
@@ -49,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stdout.write(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stdout.write(`Error: ${errorMessage(error)}\n`);
     process.exit(2);
   },
 );

@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --disable-sigusr1
 import { execute } from './commands.ts';
 import { CliError } from './errors.ts';
+import { errorMessage } from '../util/errors.ts';
 
 /**
  * amphoractl: the `openstack loadbalancer` workflow against one agent over mutual TLS. The
@@ -9,7 +10,7 @@ import { CliError } from './errors.ts';
 try {
   await execute(process.argv.slice(2), (text) => process.stdout.write(text));
 } catch (error) {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   process.stderr.write(`amphoractl: ${message.replace(/\s*\n\s*/g, '; ')}\n`);
   process.exitCode = error instanceof CliError ? error.exitCode : 1;
 }

@@ -1,5 +1,6 @@
 import { parseArgs as parseArgsUtil } from 'node:util';
 import { CliError } from './errors.ts';
+import { errorMessage } from '../util/errors.ts';
 
 /**
  * The command line as words (resource, verb, positional arguments) and options, read with
@@ -22,7 +23,7 @@ export function parseArgs(argv: readonly string[], flags: readonly string[], val
   try {
     parsed = parseArgsUtil({ args: [...argv], options: config, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new CliError((error as Error).message.split('. To specify')[0]!.split('\n')[0]!);
+    throw new CliError(errorMessage(error).split('. To specify')[0]!.split('\n')[0]!);
   }
   const options = new Map<string, string[]>();
   for (const [name, values] of Object.entries(parsed.values)) {

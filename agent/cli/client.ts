@@ -1,8 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import type { LoadBalancerModel } from '../render/model.ts';
+import type { LoadBalancerModel } from '../model/types.ts';
 import type { Connection } from './connection.ts';
 import { CliError } from './errors.ts';
+import { errorMessage } from '../util/errors.ts';
+
+/**
+ * A model as amphoractl sends it: a stored model with one edit applied. New objects in it carry
+ * only the fields the user gave (the agent validates the whole model and fills the defaults),
+ * so it is typed as what the request needs, not as a complete LoadBalancerModel.
+ */
+export interface ModelUpload {
+  loadbalancer: { id: string };
+}
 
 export interface ModelList {
   amphora_id: string;
@@ -31,7 +41,7 @@ export class AgentClient {
       cert = readFileSync(connection.cert);
       ca = readFileSync(connection.cacert);
     } catch (error) {
-      throw new CliError(`cannot read a certificate: ${(error as Error).message}`);
+      throw new CliError(`cannot read a certificate: ${errorMessage(error)}`);
     }
     this.#agent = new Agent({ cert, key: cert, ca, keepAlive: false });
   }
@@ -40,13 +50,18 @@ export class AgentClient {
     return this.#call('GET', '/1.0/models') as Promise<ModelList>;
   }
 
-  async putModel(amphoraId: string, model: LoadBalancerModel): Promise<void> {
+  async putModel(amphoraId: string, model: ModelUpload): Promise<void> {
     const path = `/1.0/loadbalancer/${encodeURIComponent(amphoraId)}/${encodeURIComponent(model.loadbalancer.id)}/model`;
     await this.#call('PUT', path, JSON.stringify(model));
   }
 
   liveStatus(lbId: string): Promise<LiveStatus> {
     return this.#call('GET', `/1.0/loadbalancer/${encodeURIComponent(lbId)}/status`) as Promise<LiveStatus>;
+  }
+
+  /** Listener statistics of one LB (`GET /1.0/loadbalancer/{lb}/stats`, an extension). */
+  stats(lbId: string): Promise<unknown> {
+    return this.#call('GET', `/1.0/loadbalancer/${encodeURIComponent(lbId)}/stats`);
   }
 
   /** Stops haproxy and removes the LB (the reference's `DELETE /1.0/listeners/{id}`). */

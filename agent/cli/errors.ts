@@ -1,5 +1,6 @@
+import { AgentError } from '../util/errors.ts';
 /** A failure amphoractl reports as one line on stderr, exiting non-zero. */
-export class CliError extends Error {
+export class CliError extends AgentError {
   readonly exitCode: number;
 
   constructor(message: string, exitCode = 1) {

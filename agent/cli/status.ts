@@ -1,4 +1,4 @@
-import type { LoadBalancerModel } from '../render/model.ts';
+import type { LoadBalancerModel } from '../model/types.ts';
 import type { LiveStatus } from './client.ts';
 
 /**

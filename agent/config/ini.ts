@@ -1,3 +1,4 @@
+import { AgentError } from '../util/errors.ts';
 /**
  * Parser for oslo.config's INI dialect (no inline comments, `=` or `:` separators, indented
  * continuation lines, `[DEFAULT]` case-sensitive while other section names are not, repeated
@@ -5,10 +6,9 @@
  */
 export type RawSections = Map<string, Map<string, string[]>>;
 
-export class IniParseError extends Error {
+export class IniParseError extends AgentError {
   constructor(source: string, line: number, reason: string) {
     super(`${source}:${line}: ${reason}`);
-    this.name = 'IniParseError';
   }
 }
 

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { parseIni, type RawSections } from './ini.ts';
 import { OPTION_TABLE, type AgentConfig, type GroupName } from './options.ts';
 import { OptionValueError, type OptionSpec } from './option-types.ts';
+import { AgentError, errorMessage } from '../util/errors.ts';
 
-export class ConfigError extends Error {
+export class ConfigError extends AgentError {
   constructor(message: string) {
     super(message);
-    this.name = 'ConfigError';
   }
 }
 
@@ -40,7 +40,7 @@ export function readSources(sources: ConfigSources): RawSections {
     try {
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
+      throw new ConfigError(`cannot read config file ${file}: ${errorMessage(error)}`);
     }
     parseIni(text, file, raw);
   }

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { AgentError } from '../util/errors.ts';
 
 /** One option of the table: how to convert its raw text, its default, whether it may change live. */
 export interface OptionSpec<T> {
@@ -10,7 +11,7 @@ export interface OptionSpec<T> {
   convert(raw: string): T;
 }
 
-export class OptionValueError extends Error {}
+export class OptionValueError extends AgentError {}
 
 interface Flags {
   mutable?: boolean;

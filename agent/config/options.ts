@@ -45,6 +45,11 @@ export const OPTION_TABLE = {
       'Network namespace for haproxy and keepalived; empty runs them in the agent\'s own namespace.',
     ),
     systemd_unit_dir: stringOption('/usr/lib/systemd/system', 'Where generated systemd units are written.'),
+    prometheus_proxy: choiceOption(
+      ['auto', 'agent', 'off'],
+      'auto',
+      'Who serves 127.0.0.1:9102 in network_namespace, where PROMETHEUS listeners forward: the agent itself (agent), nobody (off, the prometheus-proxy unit does); auto = the agent with the direct process manager.',
+    ),
     certificate_expiry_warning_days: integerOption(
       30,
       'Days before a client CA or the server certificate expires that GET /1.0/details lists it and a warning is logged; 0 turns the warning off.',

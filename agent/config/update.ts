@@ -8,12 +8,12 @@ import type { OptionSpec } from './option-types.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 import type { Logger } from '../util/logger.ts';
 import type { AgentConfig } from './options.ts';
+import { AgentError } from '../util/errors.ts';
 
 /** A configuration that parses but must not replace the running one (a 400, not a 500). */
-export class ConfigRefusal extends Error {
+export class ConfigRefusal extends AgentError {
   constructor(message: string) {
     super(message);
-    this.name = 'ConfigRefusal';
   }
 }
 

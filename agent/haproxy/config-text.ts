@@ -1,5 +1,6 @@
-import { formatIpv6, ipFamily, ipToBigInt } from '../render/ip.ts';
+import { formatIpv6, ipFamily, ipToBigInt } from '../util/ip.ts';
 import type { HaproxyVersion } from './version.ts';
+import { AgentError } from '../util/errors.ts';
 
 /**
  * Text transformations and parsing of an LB's haproxy.cfg. Bodies are handled as Latin-1
@@ -54,7 +55,7 @@ export interface ParsedHaproxyConfig {
   frontends: Map<string, FrontendInfo>;
 }
 
-export class HaproxyConfigParseError extends Error {}
+export class HaproxyConfigParseError extends AgentError {}
 
 const SECTION_HEADER = /\n(frontend|backend)\s+(\S+)\n/u;
 const MODE_LINE = /^[ \t]+mode[ \t]+(.*)$/mu;

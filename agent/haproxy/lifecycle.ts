@@ -1,21 +1,20 @@
-import { existsSync } from 'node:fs';
 import { stopOrphanedHaproxy } from './orphans.ts';
 import { readFile, rm, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { md5Hex } from '../util/md5.ts';
-import { appError } from '../api/errors.ts';
+import { appError } from '../domain/refusal.ts';
 import type { AgentContext } from '../context.ts';
-import { DirectProcessManager, type DirectManagerOptions } from '../process/direct.ts';
-import { SystemdProcessManager, type SystemdManagerOptions } from '../process/systemd.ts';
-import type { HaproxyProcessManager } from '../process/types.ts';
+import type { ProcessOutcome } from '../daemons/types.ts';
+import { createHaproxyProcessManager, type HaproxyProcessManager, type HaproxyProcessOptions } from './process-manager.ts';
+import { listLvsListeners, lvsConfigPath, lvsPidPath } from '../lvs/layout.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 import { isSafeId } from '../util/identifiers.ts';
 import { isPidFileAlive } from '../util/process-state.ts';
 import { HaproxyConfigStore } from './config-store.ts';
 import { bindAddresses, bindEndpoints, parseHaproxyConfig } from './config-text.ts';
-import { listLoadBalancers, listLvsListeners, loadBalancerExists, lvsConfigPath, lvsPidPath } from './layout.ts';
+import { listLoadBalancers, loadBalancerExists } from './layout.ts';
 import { haproxyPeerName } from './peer-name.ts';
-import { jsonReply, type Reply } from '../api/reply.ts';
+import { jsonReply, type Reply } from '../domain/reply.ts';
 import { queryStatsSocket } from './stats-socket.ts';
 
 export const LB_ACTIONS = ['start', 'stop', 'reload'] as const;
@@ -42,12 +41,16 @@ export interface LifecycleHooks {
   afterDelete?(lbId: string): Promise<void>;
 }
 
-export interface HaproxyServiceOptions {
+export interface HaproxyServiceOptions extends HaproxyProcessOptions {
   processManager?: HaproxyProcessManager;
   hooks?: LifecycleHooks;
   lvs?: LvsListenerBackend;
-  direct?: DirectManagerOptions;
-  systemd?: SystemdManagerOptions;
+}
+
+/** What applyConfig installed: the config's MD5 and, when haproxy had not confirmed it yet, why. */
+export interface AppliedConfig {
+  etag: string;
+  unconfirmed: string | undefined;
 }
 
 /** Hooks of HaproxyService.applyConfig, run under the LB's lock. */
@@ -62,14 +65,10 @@ export interface ListenerStatus {
   type: string;
 }
 
-const notFound = (lbId: string) => appError(404, 'Loadbalancer Not Found', `No loadbalancer with UUID: ${lbId}`);
+/** How long a stats socket the heartbeat found silent gets to answer before haproxy is restarted. */
+const WEDGED_PROBE_MS = 2_000;
 
-/** `[amphora_agent] process_manager`: `auto` is systemd when systemd runs the host. */
-export function createProcessManager(context: AgentContext, options: HaproxyServiceOptions = {}): HaproxyProcessManager {
-  const choice = context.config.current.amphora_agent.process_manager;
-  const systemd = choice === 'systemd' || (choice === 'auto' && existsSync('/run/systemd/system'));
-  return systemd ? new SystemdProcessManager(context, options.systemd) : new DirectProcessManager(context, options.direct);
-}
+const notFound = (lbId: string) => appError(404, 'Loadbalancer Not Found', `No loadbalancer with UUID: ${lbId}`);
 
 /**
  * The haproxy side of an amphora: config upload and validation, start/stop/reload, delete,
@@ -86,7 +85,7 @@ export class HaproxyService {
   constructor(context: AgentContext, options: HaproxyServiceOptions = {}) {
     this.#context = context;
     this.store = new HaproxyConfigStore(context);
-    this.processes = options.processManager ?? createProcessManager(context, options);
+    this.processes = options.processManager ?? createHaproxyProcessManager(context, options);
     this.#hooks = options.hooks ?? {};
     this.#lvs = options.lvs;
   }
@@ -123,6 +122,7 @@ export class HaproxyService {
       await this.#refuseTakenEndpoints(lbId, body);
       const outcome = await this.store.install(lbId, peerName, body);
       if (!outcome.valid) {
+        this.#context.metrics?.configRefused('haproxy');
         this.#context.logger.warn({ lbId, output: outcome.output }, 'haproxy configuration rejected');
         throw appError(400, 'Invalid request', outcome.output);
       }
@@ -141,7 +141,7 @@ export class HaproxyService {
    * haproxy.cfg is put back (or removed when there was none), so the disk keeps describing what
    * runs, and the error is rethrown.
    */
-  async applyConfig(amphoraId: string, lbId: string, body: Uint8Array, steps: ApplySteps = {}): Promise<Reply> {
+  async applyConfig(amphoraId: string, lbId: string, body: Uint8Array, steps: ApplySteps = {}): Promise<AppliedConfig> {
     if (!isSafeId(lbId)) throw appError(400, 'Invalid request', 'Invalid load balancer id');
     const peerName = haproxyPeerName(amphoraId);
     const md5 = md5Hex(body);
@@ -151,19 +151,27 @@ export class HaproxyService {
       await this.#refuseTakenEndpoints(lbId, body);
       await steps.beforeInstall?.();
       const outcome = await this.store.install(lbId, peerName, body);
-      if (!outcome.valid) throw appError(400, 'Invalid request', outcome.output);
+      if (!outcome.valid) {
+        this.#context.metrics?.configRefused('haproxy');
+        throw appError(400, 'Invalid request', outcome.output);
+      }
       let applied = false;
+      let unconfirmed: string | undefined;
       try {
         const prepared = await this.processes.prepare(lbId, peerName);
         if (!prepared.ok) throw appError(500, 'Error enabling octavia-keepalived service', prepared.output);
-        await this.#haproxyAction(lbId, 'reload');
+        const { action, outcome } = await this.#runHaproxyAction(lbId, 'reload');
+        // Told to load the new config, haproxy may still do so: rolling the disk back would
+        // leave it serving a config that is no longer on disk. The new one stays, said so.
+        if (!outcome.ok && !outcome.signalled) throw appError(500, `Error ${action}ing haproxy`, outcome.output);
+        if (!outcome.ok) unconfirmed = `haproxy was signalled to load the new configuration, which is installed, but has not confirmed it yet: ${outcome.output}`;
         applied = true;
         await steps.onLive?.();
       } catch (error) {
         await this.#rollback(lbId, previous, wasRunning, applied);
         throw error;
       }
-      return jsonReply(202, { message: 'OK' }, md5);
+      return { etag: md5, unconfirmed };
     });
   }
 
@@ -235,6 +243,16 @@ export class HaproxyService {
   }
 
   async #haproxyAction(lbId: string, requested: LbAction): Promise<Reply> {
+    const { action, outcome } = await this.#runHaproxyAction(lbId, requested);
+    if (!outcome.ok) throw appError(500, `Error ${action}ing haproxy`, outcome.output);
+    if (action === 'start') {
+      return jsonReply(202, { message: 'OK', details: `Configuration file is valid\nhaproxy daemon for ${lbId} started` });
+    }
+    return jsonReply(202, { message: 'OK', details: `Listener ${lbId} ${action}ed` });
+  }
+
+  /** The action's outcome, failures included (logged); the caller decides what a failure means. */
+  async #runHaproxyAction(lbId: string, requested: LbAction): Promise<{ action: LbAction; outcome: ProcessOutcome }> {
     if (!(await loadBalancerExists(this.#context.paths, lbId))) throw notFound(lbId);
     if (this.#isActiveStandby()) await this.#hooks.beforeAction?.(lbId, requested);
     let action = requested;
@@ -243,16 +261,41 @@ export class HaproxyService {
       if (!(await this.processes.isRunning(lbId))) action = 'start';
       else await this.#saveServersState(lbId);
     }
+    const started = performance.now();
     const outcome = await this.processes[action](lbId);
+    if (action === 'reload') this.#context.metrics?.reload('haproxy', outcome.ok, (performance.now() - started) / 1000);
     if (!outcome.ok) {
       this.#context.logger.error({ lbId, action, output: outcome.output }, 'haproxy action failed');
-      throw appError(500, `Error ${action}ing haproxy`, outcome.output);
+    } else if (!this.#isActiveStandby() && action !== 'stop') {
+      await this.#advertise(lbId);
     }
-    if (!this.#isActiveStandby() && action !== 'stop') await this.#advertise(lbId);
-    if (action === 'start') {
-      return jsonReply(202, { message: 'OK', details: `Configuration file is valid\nhaproxy daemon for ${lbId} started` });
-    }
-    return jsonReply(202, { message: 'OK', details: `Listener ${lbId} ${action}ed` });
+    return { action, outcome };
+  }
+
+  /**
+   * The heartbeat found this running haproxy's stats socket silent for several intervals. Asked
+   * once more; still silent, it is restarted (stop with grace, start): a wedged haproxy serves
+   * nothing while heartbeats would keep reporting its listeners from memory.
+   */
+  async restartWedged(lbId: string, silentBeats: number): Promise<void> {
+    if (!isSafeId(lbId)) return;
+    await this.#lock(lbId, async () => {
+      const paths = this.#context.paths;
+      if (!(await loadBalancerExists(paths, lbId)) || !(await this.processes.isRunning(lbId))) return;
+      const answers = await queryStatsSocket(paths.statsSocket(lbId), 'show info', WEDGED_PROBE_MS).then(
+        () => true,
+        () => false,
+      );
+      if (answers) return;
+      this.#context.logger.error({ lbId, silentBeats }, 'haproxy has not answered its stats socket for several heartbeats; restarting it');
+      const stopped = await this.processes.stop(lbId);
+      const started = stopped.ok ? await this.processes.start(lbId) : stopped;
+      if (!started.ok) {
+        this.#context.logger.error({ lbId, output: started.output }, 'restarting a wedged haproxy failed');
+      } else if (!this.#isActiveStandby()) {
+        await this.#advertise(lbId);
+      }
+    });
   }
 
   /** Member states survive the reload: haproxy reads them back via `server-state-file`. */

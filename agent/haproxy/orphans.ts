@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { AgentPaths } from '../config/paths.ts';
 import { isProcessAlive } from '../util/process-state.ts';
 import type { Logger } from '../util/logger.ts';
-import { exitsBy, signal } from '../process/supervisor.ts';
+import { exitsBy, signal } from '../util/process-state.ts';
 
 const STOP_GRACE_MS = 5_000;
 

@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
+import { AgentError } from '../util/errors.ts';
 
-export class StatsSocketError extends Error {}
+export class StatsSocketError extends AgentError {}
 
 /**
  * Sends one command to a haproxy stats socket and returns the answer (read until EOF,

@@ -1,11 +1,12 @@
 import { runCommand } from '../util/run-command.ts';
+import { AgentError } from '../util/errors.ts';
 
 export interface HaproxyVersion {
   major: number;
   minor: number;
 }
 
-export class HaproxyVersionError extends Error {}
+export class HaproxyVersionError extends AgentError {}
 
 const VERSION_PATTERN = /.*version (.+?)\.(.+?)(\.|-dev).*/u;
 const INTEGER = /^\s*[+-]?\d+\s*$/u;

@@ -3,6 +3,7 @@ import { writeFileAtomic } from '../util/atomic-file.ts';
 import type { Logger } from '../util/logger.ts';
 import { pythonJsonDumps } from '../util/python-json.ts';
 import type { ListenerCounters } from './snapshot.ts';
+import { errorMessage } from '../util/errors.ts';
 
 /** The counters sent as deltas, in the order the reference stores them. */
 export const DELTA_METRICS = ['bin', 'bout', 'ereq', 'stot'] as const;
@@ -36,7 +37,7 @@ export class CounterStore {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-        this.#logger.info({ path: this.path, err: (error as Error).message }, 'stats counters unreadable; starting from zero');
+        this.#logger.info({ path: this.path, err: errorMessage(error) }, 'stats counters unreadable; starting from zero');
       }
       return;
     }
@@ -95,7 +96,7 @@ export class CounterStore {
           this.#failing = false;
         } catch (error) {
           if (!this.#failing) {
-            this.#logger.warn({ path: this.path, err: (error as Error).message }, 'cannot write stats counters; keeping them in memory');
+            this.#logger.warn({ path: this.path, err: errorMessage(error) }, 'cannot write stats counters; keeping them in memory');
           }
           this.#failing = true;
         }

@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Logger } from '../util/logger.ts';
+import { errorMessage } from '../util/errors.ts';
 
 export interface Destination {
   /** The configured `host:port` text, for logs. */
@@ -172,7 +173,7 @@ export class DestinationRing {
 
   #noteFailure(slot: Slot, error: unknown): void {
     const now = Date.now();
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     if (slot.failingSince === undefined) {
       slot.failingSince = now;
       slot.remindedAt = now;

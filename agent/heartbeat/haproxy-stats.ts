@@ -1,12 +1,13 @@
 import { queryStatsSocket } from '../haproxy/stats-socket.ts';
 import type { ListenerSample, PoolSample } from './snapshot.ts';
+import { AgentError } from '../util/errors.ts';
 
 export interface HaproxyStats {
   listeners: ListenerSample[];
   pools: PoolSample[];
 }
 
-export class StatsParseError extends Error {}
+export class StatsParseError extends AgentError {}
 
 /**
  * One `show stat -1 -1 -1` answers both questions the reference asks with two queries

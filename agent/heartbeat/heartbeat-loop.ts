@@ -10,7 +10,9 @@ import { encodeHeartbeat } from './encode.ts';
 import { vrrpSkipReason } from './keepalived-gate.ts';
 import { systemLvsCommands, type LvsCommands } from './lvs-collector.ts';
 import { buildMessage, memberCount } from './message.ts';
-import { emptySnapshot, type CollectionProblem, type Snapshot } from './snapshot.ts';
+import { emptySnapshot, type CollectionProblem, type SilentLoadBalancer, type Snapshot } from './snapshot.ts';
+import { StatsMemory } from './stats-memory.ts';
+import { errorMessage } from '../util/errors.ts';
 
 export interface BeatResult {
   /** When the beat began (performance.now() milliseconds). */
@@ -33,6 +35,18 @@ export interface HeartbeatLoopOptions {
   resolver?: Resolver;
 }
 
+/**
+ * A haproxy silent this many passes in a row is wedged: the agent is asked to restart it, and
+ * again after as many more while it stays silent.
+ */
+export const RESTART_AFTER_SILENT_BEATS = 3;
+/**
+ * Silent this long, restarts did not help: heartbeats are withheld so the control plane fails
+ * the amphora over, as it does for the reference whose heartbeat stalls. Listeners reported
+ * from memory would otherwise keep a dead load balancer looking healthy forever.
+ */
+export const WITHHOLD_AFTER_SILENT_BEATS = 6;
+
 /** Time allowed to read haproxy and LVS state: well inside the interval, never above 2 s. */
 export function collectionBudgetMs(intervalSeconds: number): number {
   return Math.max(100, Math.min(2000, intervalSeconds * 300));
@@ -45,7 +59,7 @@ export function collectionBudgetMs(intervalSeconds: number): number {
  * Configuration is read at every beat: destinations, interval, keys, amphora id and base path
  * follow PUT /1.0/config without a restart.
  */
-export class HeartbeatLoop extends EventEmitter<{ beat: [BeatResult] }> {
+export class HeartbeatLoop extends EventEmitter<{ beat: [BeatResult]; wedged: [SilentLoadBalancer] }> {
   readonly #config: () => AgentConfig;
   readonly #logger: Logger;
   readonly #lvsCommands: LvsCommands;
@@ -59,6 +73,8 @@ export class HeartbeatLoop extends EventEmitter<{ beat: [BeatResult] }> {
   #wake: (() => void) | undefined;
   #lastProblems = '';
   #lastSkip: string | undefined;
+  readonly #memory = new StatsMemory();
+  #withheld: string | undefined;
 
   constructor(options: HeartbeatLoopOptions) {
     super();
@@ -98,7 +114,7 @@ export class HeartbeatLoop extends EventEmitter<{ beat: [BeatResult] }> {
         this.emit('beat', await this.beat());
       } catch (error) {
         // beat() handles its own failures; this is the last line of defence for the schedule.
-        this.#logger.error({ err: (error as Error).message }, 'heartbeat failed unexpectedly');
+        this.#logger.error({ err: errorMessage(error) }, 'heartbeat failed unexpectedly');
       }
       // Fixed rate: the next beat is due one interval after this one began (re-read while waiting).
       while (!this.#stopped) {
@@ -160,13 +176,19 @@ export class HeartbeatLoop extends EventEmitter<{ beat: [BeatResult] }> {
         namespace: config.amphora_agent.network_namespace,
         budgetMs: collectionBudgetMs(interval),
         lvsCommands: this.#lvsCommands,
+        memory: this.#memory,
       });
     } catch (error) {
       snapshot = emptySnapshot();
-      snapshot.problems.push({ source: 'collector', message: (error as Error).message });
+      snapshot.problems.push({ source: 'collector', message: errorMessage(error) });
     }
     result.problems = snapshot.problems;
     this.#reportProblems(snapshot.problems);
+    const withheld = this.#wedgedPolicy(snapshot.silent);
+    if (withheld !== undefined) {
+      result.skipped = withheld;
+      return finish();
+    }
 
     const seq = this.#seq;
     this.#seq += 1;
@@ -188,7 +210,7 @@ export class HeartbeatLoop extends EventEmitter<{ beat: [BeatResult] }> {
         );
       }
     } catch (error) {
-      this.#logger.error({ err: (error as Error).message }, 'cannot encode heartbeat');
+      this.#logger.error({ err: errorMessage(error) }, 'cannot encode heartbeat');
       await persisted;
       return finish();
     }
@@ -205,6 +227,23 @@ export class HeartbeatLoop extends EventEmitter<{ beat: [BeatResult] }> {
     }
     await persisted;
     return finish();
+  }
+
+  /** Asks for restarts of wedged haproxys; the reason heartbeats are withheld, if they are. */
+  #wedgedPolicy(silent: SilentLoadBalancer[]): string | undefined {
+    for (const entry of silent) {
+      if (entry.misses % RESTART_AFTER_SILENT_BEATS === 0) this.emit('wedged', entry);
+    }
+    const longest = silent.reduce<SilentLoadBalancer | undefined>((worst, entry) => (!worst || entry.misses > worst.misses ? entry : worst), undefined);
+    if (longest && longest.misses >= WITHHOLD_AFTER_SILENT_BEATS) {
+      const reason = `haproxy of load balancer ${longest.lbId} has not answered for ${longest.misses} heartbeats: heartbeats withheld so the control plane fails this amphora over`;
+      if (this.#withheld === undefined) this.#logger.error({ lbId: longest.lbId, misses: longest.misses }, reason);
+      this.#withheld = reason;
+      return reason;
+    }
+    if (this.#withheld !== undefined) this.#logger.info('haproxy answers again; heartbeats resume');
+    this.#withheld = undefined;
+    return undefined;
   }
 
   #reportProblems(problems: CollectionProblem[]): void {
@@ -237,7 +276,7 @@ export class HeartbeatLoop extends EventEmitter<{ beat: [BeatResult] }> {
           resolve(!error);
         });
       } catch (error) {
-        this.#logger.debug({ err: (error as Error).message, to: destination.entry }, 'heartbeat send failed');
+        this.#logger.debug({ err: errorMessage(error), to: destination.entry }, 'heartbeat send failed');
         resolve(false);
       }
     });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { AgentPaths } from '../config/paths.ts';
 import { fileExists } from '../util/atomic-file.ts';
 import { isProcessAlive } from '../util/process-state.ts';
+import { errorMessage } from '../util/errors.ts';
 
 /**
  * The reference's one reason to send nothing: keepalived (VRRP) is configured on this amphora
@@ -20,7 +21,7 @@ export async function vrrpSkipReason(paths: AgentPaths): Promise<string | undefi
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       return `Missing keepalived PID file ${pidPath}, skipping health heartbeat`;
     }
-    return `Cannot read keepalived PID file ${pidPath} (${(error as Error).message}), skipping health heartbeat`;
+    return `Cannot read keepalived PID file ${pidPath} (${errorMessage(error)}), skipping health heartbeat`;
   }
   const first = text.split('\n')[0]?.trim() ?? '';
   if (!/^\d+$/u.test(first)) return `Keepalived PID file ${pidPath} holds no PID, skipping health heartbeat`;

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { decryptDatagram, inflatePayload, isEncryptedDatagram, MAX_INFLATED_BYTES, verifySigned } from './envelope.ts';
+import { errorMessage } from '../util/errors.ts';
 
 const USAGE = `usage: amphora-agent heartbeat-listen --port P (--key K | --key-file F) [options]
 
@@ -49,7 +50,7 @@ export async function runHeartbeatListen(
     }
     options = parsed;
   } catch (error) {
-    io.stderr.write(`heartbeat-listen: ${(error as Error).message}\n${USAGE}`);
+    io.stderr.write(`heartbeat-listen: ${errorMessage(error)}\n${USAGE}`);
     return 2;
   }
 

@@ -1,11 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentPaths } from '../config/paths.ts';
-import { listLvsListeners, lvsConfigPath, lvsPidPath } from '../haproxy/layout.ts';
+import { listLvsListeners, lvsConfigPath, lvsPidPath } from '../lvs/layout.ts';
 import { isPidFileAlive } from '../util/process-state.ts';
 import { runCommand } from '../util/run-command.ts';
 import { parseIpvsadm, parseLvsConfig, parseProcIpVs, type IpvsadmEntry, type LvsListenerConfig } from './lvs-parse.ts';
 import type { CollectionProblem, ListenerCounters, ListenerSample, PoolSample } from './snapshot.ts';
+import { errorMessage } from '../util/errors.ts';
 
 /** The two kernel views the LVS part reads; tests substitute recorded output (no IPVS here). */
 export interface LvsCommands {
@@ -66,7 +67,7 @@ export async function collectLvs(options: LvsCollectOptions): Promise<LvsCollect
       try {
         text = await readFile(lvsConfigPath(paths, id), 'utf8');
       } catch (error) {
-        result.problems.push({ source: `lvs ${id}`, message: (error as Error).message });
+        result.problems.push({ source: `lvs ${id}`, message: errorMessage(error) });
         return;
       }
       const config = parseLvsConfig(text);
@@ -76,36 +77,43 @@ export async function collectLvs(options: LvsCollectOptions): Promise<LvsCollect
   const listeners = running.filter((entry) => entry !== undefined);
   if (listeners.length === 0) return result;
 
-  let connections: Map<string, IpvsadmEntry> | undefined;
-  let statistics: Map<string, IpvsadmEntry> | undefined;
-  if (listeners.some(({ config }) => config.vips.length > 0)) {
-    try {
-      [connections, statistics] = await Promise.all([
-        options.commands.ipvsadm(['-Ln'], options.namespace, options.timeoutMs).then(parseIpvsadm),
-        options.commands.ipvsadm(['-Ln', '--stats', '--exact'], options.namespace, options.timeoutMs).then(parseIpvsadm),
-      ]);
-    } catch (error) {
-      result.problems.push({ source: 'ipvsadm', message: (error as Error).message });
-    }
-  }
+  // Every command is bounded by the pass's deadline: one that misses it costs its statistics,
+  // never the listeners, which come from the configuration files above.
+  const deadline = Date.now() + options.timeoutMs;
+  const timeLeft = () => Math.max(1, deadline - Date.now());
 
   const kernelTables = new Map<string, Promise<string>>();
   const readKernelTable = (namespace: string) => {
     let table = kernelTables.get(namespace);
     if (!table) {
-      table = options.commands.readIpVs(namespace, options.timeoutMs);
+      table = beforeDeadline(options.commands.readIpVs(namespace, timeLeft()), deadline, `reading /proc/net/ip_vs in ${namespace || 'the root namespace'}`);
+      table.catch(() => undefined);
       kernelTables.set(namespace, table);
     }
     return table;
   };
 
+  // One ipvsadm call per beat: totals from `--stats --exact`, current connections from the
+  // kernel table that member statuses read anyway.
+  let statistics: Map<string, IpvsadmEntry> | undefined;
+  let kernelTable: string | undefined;
+  if (listeners.some(({ config }) => config.vips.length > 0)) {
+    const [stats, table] = await Promise.allSettled([
+      beforeDeadline(options.commands.ipvsadm(['-Ln', '--stats', '--exact'], options.namespace, timeLeft()), deadline, 'ipvsadm').then(parseIpvsadm),
+      readKernelTable(options.namespace),
+    ]);
+    if (stats.status === 'fulfilled') statistics = stats.value;
+    else result.problems.push({ source: 'ipvsadm', message: errorMessage(stats.reason) });
+    if (table.status === 'fulfilled') kernelTable = table.value;
+  }
+
   const pools = await Promise.all(
     listeners.map(async ({ id, config }) => {
-      const statsReadable = config.vips.length === 0 || (connections !== undefined && statistics !== undefined);
+      const statsReadable = config.vips.length === 0 || statistics !== undefined;
       result.listeners.push({
         listenerId: id,
         status: 'OPEN',
-        counters: statsReadable ? listenerCounters(config.vips, connections, statistics) : undefined,
+        counters: statsReadable ? listenerCounters(config, statistics, kernelTable) : undefined,
       });
       return poolSample(id, config, options, readKernelTable, result.problems);
     }),
@@ -115,24 +123,35 @@ export async function collectLvs(options: LvsCollectOptions): Promise<LvsCollect
 }
 
 function listenerCounters(
-  vips: readonly string[],
-  connections: Map<string, IpvsadmEntry> | undefined,
+  config: LvsListenerConfig,
   statistics: Map<string, IpvsadmEntry> | undefined,
+  kernelTable: string | undefined,
 ): ListenerCounters {
   const counters = zeroCounters();
-  if (!connections || !statistics) return counters;
-  if (!vips.some((vip) => connections.has(vip)) || !vips.some((vip) => statistics.has(vip))) return counters;
+  if (!statistics || !config.vips.some((vip) => statistics.has(vip))) return counters;
   const number = (text: string | undefined) => (text !== undefined && /^\d+$/u.test(text) ? BigInt(text) : 0n);
-  for (const vip of vips) {
-    const active = connections.get(vip);
+  for (const vip of config.vips) {
     const totals = statistics.get(vip);
-    if (!active || !totals) continue;
-    for (const realServer of active.realServers) counters.scur += number(realServer.get('ActiveConn'));
+    if (!totals) continue;
     counters.stot += number(totals.service.get('Conns'));
     counters.bin += number(totals.service.get('InBytes'));
     counters.bout += number(totals.service.get('OutBytes'));
   }
+  // Current connections: the real servers under this listener's virtual services.
+  if (kernelTable !== undefined) {
+    for (const realServer of parseProcIpVs(kernelTable, config.vips).values()) counters.scur += number(realServer.get('ActiveConn'));
+  }
   return counters;
+}
+
+/** `work`, or a rejection naming `what` once `deadline` (epoch ms) passes. */
+function beforeDeadline<T>(work: Promise<T>, deadline: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer before the heartbeat's deadline`)), Math.max(1, deadline - Date.now()));
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
 async function poolSample(
@@ -151,7 +170,7 @@ async function poolSample(
   try {
     kernel = parseProcIpVs(await readKernelTable(config.namespace ?? options.namespace), config.vips);
   } catch (error) {
-    problems.push({ source: `lvs ${listenerId}`, message: (error as Error).message });
+    problems.push({ source: `lvs ${listenerId}`, message: errorMessage(error) });
     for (const member of config.members) members.set(member.id, member.ipPort === undefined ? 'MAINT' : 'RESTARTING');
     return { key: config.poolId, status: 'UNKNOWN', members };
   }

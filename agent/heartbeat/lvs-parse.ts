@@ -1,4 +1,4 @@
-import { addressForKey, ipPortFromProcKey, ipVsProcKey } from './ip-format.ts';
+import { addressForKey, ipPortFromProcKey, ipVsProcKey } from './lvs-keys.ts';
 
 /** What the heartbeat needs from B/lvs/octavia-keepalivedlvs-<listener_id>.conf. */
 export interface LvsListenerConfig {

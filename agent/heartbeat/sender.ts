@@ -1,21 +1,16 @@
-import { Worker } from 'node:worker_threads';
 import type { AgentContext } from '../context.ts';
-import type { AgentConfig } from '../config/options.ts';
-
-export type WorkerCommand = { type: 'config'; config: AgentConfig } | { type: 'stop' };
-
-export interface WorkerStart {
-  config: AgentConfig;
-  /** Post a note to the parent after every beat (benchmarks and tests). */
-  reportBeats: boolean;
-}
+import { HeartbeatLoop } from './heartbeat-loop.ts';
+import type { SilentLoadBalancer } from './snapshot.ts';
 
 export interface BeatNote {
-  type: 'beat';
   /** Epoch milliseconds when the beat began. */
   startedAt: number;
   sent: number;
   seq: number | undefined;
+  /** Datagrams built, size of the first, and whether the beat was skipped on purpose. */
+  datagrams: number;
+  bytes: number;
+  skipped: boolean;
 }
 
 export interface HeartbeatSender {
@@ -23,61 +18,54 @@ export interface HeartbeatSender {
   stop(): Promise<void>;
 }
 
-const RESTART_DELAY_MS = 1000;
-const STOP_TIMEOUT_MS = 5000;
+export interface HeartbeatSenderOptions {
+  /** After every beat (benchmarks and tests). */
+  onBeat?: (note: BeatNote) => void;
+  /** A running haproxy whose stats socket has stayed silent (docs/heartbeat.md, wedged policy). */
+  onWedged?: (silent: SilentLoadBalancer) => void;
+}
 
 /**
- * Runs the heartbeat on a worker thread, fed with every configuration change. If the thread
- * dies it is started again: a missing heartbeat makes the control plane fail the amphora over.
+ * Runs the heartbeat on the agent's event loop, following every configuration change. Every
+ * step of a beat is asynchronous and bounded (collection deadline, non-blocking send) and the
+ * agent's own long work runs elsewhere (model preparation on a thread of its own), so API work
+ * delays a beat by one request's synchronous slice at most (`npm run bench -- heartbeat`). An
+ * agent whose event loop is stuck stops its heartbeats, and the control plane fails the amphora
+ * over: the same rule as for a wedged haproxy. A thread of its own cost about 14 MB, a fifth of
+ * the agent's memory, and kept heartbeats coming from an agent that could no longer serve.
  */
-/** The worker module beside this one: `.ts` when run from sources, `.js` once compiled. */
-const WORKER_URL = new URL(`./sender-worker${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`, import.meta.url);
-
-export function createHeartbeatSender(
-  context: Pick<AgentContext, 'config' | 'logger'>,
-  options: { onBeat?: (note: BeatNote) => void } = {},
-): HeartbeatSender {
-  const { logger } = context;
-  let worker: Worker | undefined;
-  let stopping = false;
-  let restartTimer: NodeJS.Timeout | undefined;
-
-  const onChange = (config: AgentConfig) => worker?.postMessage({ type: 'config', config } satisfies WorkerCommand);
-
-  const spawn = () => {
-    const start: WorkerStart = { config: context.config.current, reportBeats: options.onBeat !== undefined };
-    const current = new Worker(WORKER_URL, { workerData: start });
-    worker = current;
-    current.on('message', (note: BeatNote) => options.onBeat?.(note));
-    current.on('error', (error) => logger.error({ err: error.message }, 'heartbeat thread failed'));
-    current.on('exit', (code) => {
-      if (worker === current) worker = undefined;
-      if (stopping) return;
-      logger.error({ code }, 'heartbeat thread exited; restarting it');
-      restartTimer = setTimeout(spawn, RESTART_DELAY_MS);
-    });
+export function createHeartbeatSender(context: Pick<AgentContext, 'config' | 'logger'>, options: HeartbeatSenderOptions = {}): HeartbeatSender {
+  const logger = context.logger.child({ component: 'heartbeat' });
+  let loop: HeartbeatLoop | undefined;
+  const onChange = () => {
+    logger.level = context.logger.level;
+    loop?.configChanged();
   };
 
   return {
     start() {
-      if (worker || restartTimer) return;
-      stopping = false;
+      if (loop) return;
+      loop = new HeartbeatLoop({ config: () => context.config.current, logger });
+      loop.on('beat', (beat) =>
+        options.onBeat?.({
+          startedAt: performance.timeOrigin + beat.startedAt,
+          sent: beat.sent,
+          seq: beat.seq,
+          datagrams: beat.datagrams.length,
+          bytes: beat.datagrams[0]?.length ?? 0,
+          skipped: beat.skipped !== undefined,
+        }),
+      );
+      loop.on('wedged', (silent) => options.onWedged?.(silent));
       context.config.on('change', onChange);
-      spawn();
+      loop.start();
     },
     async stop() {
-      stopping = true;
-      context.config.off('change', onChange);
-      clearTimeout(restartTimer);
-      restartTimer = undefined;
-      const current = worker;
+      const current = loop;
       if (!current) return;
-      const exited = new Promise<void>((resolve) => current.once('exit', () => resolve()));
-      current.postMessage({ type: 'stop' } satisfies WorkerCommand);
-      const timer = setTimeout(() => void current.terminate(), STOP_TIMEOUT_MS);
-      await exited;
-      clearTimeout(timer);
-      worker = undefined;
+      loop = undefined;
+      context.config.off('change', onChange);
+      await current.stop();
     },
   };
 }

@@ -34,13 +34,20 @@ export interface CollectionProblem {
   message: string;
 }
 
+/** A running haproxy whose stats socket missed this pass, and how many passes in a row. */
+export interface SilentLoadBalancer {
+  lbId: string;
+  misses: number;
+}
+
 export interface Snapshot {
   listeners: ListenerSample[];
   pools: PoolSample[];
   problems: CollectionProblem[];
+  silent: SilentLoadBalancer[];
 }
 
 export function emptySnapshot(): Snapshot {
-  return { listeners: [], pools: [], problems: [] };
+  return { listeners: [], pools: [], problems: [], silent: [] };
 }
 

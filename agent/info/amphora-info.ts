@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { AgentContext } from '../context.ts';
-import { isHaproxyRunning, listLoadBalancers, listLvsListeners, lvsPidPath } from '../haproxy/layout.ts';
+import { isHaproxyRunning, listLoadBalancers } from '../haproxy/layout.ts';
+import { listLvsListeners, lvsPidPath } from '../lvs/layout.ts';
 import { isPidFileAlive } from '../util/process-state.ts';
 import { certificateExpiryDetails } from '../certs/trust.ts';
 import { NetworkStatsSampler } from './network-stats.ts';

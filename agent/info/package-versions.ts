@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { runCommand } from '../util/run-command.ts';
+import { AgentError } from '../util/errors.ts';
 
 export type PackageFlavour = 'dpkg' | 'rpm';
 
-export class PackageQueryError extends Error {}
+export class PackageQueryError extends AgentError {}
 
 /** The reference's mapping from the distribution id to its package manager. */
 export async function detectPackageFlavour(osRelease = '/etc/os-release'): Promise<PackageFlavour> {

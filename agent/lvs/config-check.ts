@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { KEEPALIVED_COMMAND } from '../process/keepalived-systemd.ts';
+import { KEEPALIVED_COMMAND } from '../daemons/binaries.ts';
 import { runCommand } from '../util/run-command.ts';
 
 export interface ConfigCheck {

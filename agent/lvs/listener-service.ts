@@ -1,15 +1,13 @@
-import { existsSync } from 'node:fs';
 import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { md5Hex } from '../util/md5.ts';
-import { appError, frameworkError } from '../api/errors.ts';
+import { appError, frameworkError } from '../domain/refusal.ts';
 import type { AgentContext } from '../context.ts';
 import type { LbAction, LvsListenerBackend } from '../haproxy/lifecycle.ts';
-import { listLvsListeners, lvsChildPidPaths, lvsConfigPath, lvsListenerExists, lvsPidPath } from '../haproxy/layout.ts';
-import { jsonReply, type Reply } from '../api/reply.ts';
-import { KeepalivedDirectManager, removePidFiles, type KeepalivedDirectOptions } from '../process/keepalived-direct.ts';
-import { KeepalivedSystemdManager, type KeepalivedSystemdOptions } from '../process/keepalived-systemd.ts';
-import type { LvsProcessManager } from '../process/types.ts';
+import { jsonReply, type Reply } from '../domain/reply.ts';
+import { removeFiles } from '../daemons/direct-daemon.ts';
+import { listLvsListeners, lvsChildPidPaths, lvsConfigPath, lvsListenerExists, lvsPidPath } from './layout.ts';
+import { createLvsProcessManager, type LvsProcessManager, type LvsProcessOptions } from './process-manager.ts';
 import { ensureDirectory, fileExists, renameDurable, writeFileAtomic } from '../util/atomic-file.ts';
 import { isSafeId } from '../util/identifiers.ts';
 import { templatesDir } from '../util/project-root.ts';
@@ -28,11 +26,9 @@ export interface LvsHooks {
   advertiseVips?(listenerId: string, addresses: string[]): Promise<void>;
 }
 
-export interface LvsServiceOptions {
+export interface LvsServiceOptions extends LvsProcessOptions {
   processManager?: LvsProcessManager;
   hooks?: LvsHooks;
-  direct?: KeepalivedDirectOptions;
-  systemd?: KeepalivedSystemdOptions;
   /** The bundled health check copied to B/lvs/check/ (tests point it elsewhere). */
   udpCheckScript?: string;
   keepalivedCommand?: string;
@@ -46,15 +42,6 @@ export type LvsUndo = () => Promise<void>;
 const CHECK_SCRIPT_NAME = 'udp_check.sh';
 
 const notFound = (listenerId: string) => appError(404, 'UDP Listener Not Found', `No UDP listener with UUID: ${listenerId}`);
-
-/** `[amphora_agent] process_manager` for keepalived, chosen as for haproxy. */
-export function createLvsProcessManager(context: AgentContext, options: LvsServiceOptions = {}): LvsProcessManager {
-  const choice = context.config.current.amphora_agent.process_manager;
-  const systemd = choice === 'systemd' || (choice === 'auto' && existsSync('/run/systemd/system'));
-  return systemd
-    ? new KeepalivedSystemdManager(context, options.systemd)
-    : new KeepalivedDirectManager(context, { ...options.direct, ...(options.keepalivedCommand ? { keepalivedCommand: options.keepalivedCommand } : {}) });
-}
 
 /**
  * UDP/SCTP listeners, one keepalived (LVS) each (§3.7.2, §3.8.2, §3.9, §3.10): config upload
@@ -71,7 +58,12 @@ export class LvsListenerService implements LvsListenerBackend {
 
   constructor(context: AgentContext, options: LvsServiceOptions = {}) {
     this.#context = context;
-    this.processes = options.processManager ?? createLvsProcessManager(context, options);
+    this.processes =
+      options.processManager ??
+      createLvsProcessManager(context, {
+        ...options,
+        direct: { ...options.direct, ...(options.keepalivedCommand ? { keepalivedCommand: options.keepalivedCommand } : {}) },
+      });
     this.#hooks = options.hooks ?? {};
     this.#udpCheckScript = options.udpCheckScript ?? join(templatesDir(), 'lvs', CHECK_SCRIPT_NAME);
     this.#keepalivedCommand = options.keepalivedCommand;
@@ -128,6 +120,7 @@ export class LvsListenerService implements LvsListenerBackend {
     await writeFileAtomic(candidate, body, { mode: 0o644, preserveMode: false });
     const check = await checkKeepalivedConfig(candidate, this.#keepalivedCommand);
     if (!check.valid) {
+      this.#context.metrics?.configRefused('keepalived');
       await unlink(candidate).catch(() => undefined);
       this.#context.logger.warn({ listenerId, output: check.output }, 'keepalived LVS configuration rejected');
       throw appError(400, 'Invalid request', check.output);
@@ -162,7 +155,9 @@ export class LvsListenerService implements LvsListenerBackend {
   async action(listenerId: string, requested: LbAction): Promise<Reply> {
     const verb: LvsVerb = requested === 'reload' ? 'restart' : requested;
     if (!(await this.exists(listenerId))) throw notFound(listenerId);
+    const started = performance.now();
     const outcome = await this.processes[verb](listenerId);
+    if (verb === 'restart') this.#context.metrics?.reload('keepalived', outcome.ok, (performance.now() - started) / 1000);
     if (!outcome.ok) {
       this.#context.logger.error({ listenerId, verb, output: outcome.output }, 'keepalived action failed');
       throw appError(500, `Failed to ${verb} keepalivedlvs listener ${listenerId}`, outcome.output);
@@ -191,7 +186,7 @@ export class LvsListenerService implements LvsListenerBackend {
       if (!stopped.ok) throw appError(500, 'Error stopping keepalivedlvs', stopped.output);
     }
     const children = lvsChildPidPaths(paths, listenerId);
-    await removePidFiles([lvsPidPath(paths, listenerId), children.vrrp, children.check]);
+    await removeFiles([lvsPidPath(paths, listenerId), children.vrrp, children.check]);
     const removed = await this.processes.remove(listenerId);
     if (!removed.ok) throw appError(500, `Error disabling octavia-keepalivedlvs-${listenerId} service`, removed.output);
     const live = lvsConfigPath(paths, listenerId);

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ipToBigInt } from '../render/ip.ts';
+import { ipToBigInt } from '../util/ip.ts';
 
 /**
  * The bytes of the two address advertisements (§9.2, §9.3), built exactly as the reference

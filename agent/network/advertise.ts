@@ -2,6 +2,7 @@ import type { AgentContext } from '../context.ts';
 import { ALL_NODES, addressBytes, garpFrame, neighborAdvertisement } from './advertise-frames.ts';
 import { addressKey, findAddress, listNamespaceAddresses, namespaceExists } from './interface-lookup.ts';
 import { inNetworkNamespace, sendEthernetFrame, sendIcmpv6 } from './raw-sockets.ts';
+import { errorMessage } from '../util/errors.ts';
 
 /** What happened to one address of a batch. */
 export interface AdvertisementOutcome {
@@ -44,7 +45,7 @@ export async function advertiseAddresses(namespace: string, addresses: readonly 
         else sendIcmpv6(holder.ifindex, addressBytes(holder.address), ALL_NODES, neighborAdvertisement(holder.mac, holder.address));
         return { address, result: 'sent', interface: holder.ifname };
       } catch (error) {
-        return { address, result: 'failed', interface: holder.ifname, error: (error as Error).message };
+        return { address, result: 'failed', interface: holder.ifname, error: errorMessage(error) };
       }
     }),
   );

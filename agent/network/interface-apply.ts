@@ -8,6 +8,7 @@ import {
 import { ip, ipJson, ipOrThrow, linkAddresses, type LinkInfo } from './iproute.ts';
 import { ipFamily, normalisedAddress, normalisedNetwork } from './ip-address.ts';
 import { loadVipFirewall } from './nftables.ts';
+import { AgentError } from '../util/errors.ts';
 
 /**
  * Brings one interface up or down from its file, as the reference's `amphora-interface` does:
@@ -30,10 +31,9 @@ export interface ApplyTarget {
   leasesDir?: string;
 }
 
-export class InterfaceApplyError extends Error {
+export class InterfaceApplyError extends AgentError {
   constructor(message: string) {
     super(message);
-    this.name = 'InterfaceApplyError';
   }
 }
 

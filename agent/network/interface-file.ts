@@ -1,5 +1,6 @@
 import { pythonJsonDumps, type PythonJsonValue } from '../util/python-json.ts';
 import { explodedAddress, explodedNetworkOf, ipFamily } from './ip-address.ts';
+import { AgentError, errorMessage } from '../util/errors.ts';
 
 /**
  * The interface description files under agent_server_network_dir (`<name>.json`): what
@@ -52,10 +53,9 @@ export interface InterfaceFile {
   mtu?: number;
 }
 
-export class InterfaceFileError extends Error {
+export class InterfaceFileError extends AgentError {
   constructor(message: string) {
     super(message);
-    this.name = 'InterfaceFileError';
   }
 }
 
@@ -115,7 +115,7 @@ export function parseInterfaceFile(text: string, source: string): InterfaceFile 
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new InterfaceFileError(`${source}: invalid JSON (${(error as Error).message})`);
+    throw new InterfaceFileError(`${source}: invalid JSON (${errorMessage(error)})`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InterfaceFileError(`${source}: not a JSON object`);
   const object = value as Record<string, unknown>;

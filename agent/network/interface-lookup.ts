@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { ipToBigInt } from '../render/ip.ts';
+import { ipToBigInt } from '../util/ip.ts';
 import { runCommand } from '../util/run-command.ts';
 import { isNamespaceName, namespacePath } from './raw-sockets.ts';
 

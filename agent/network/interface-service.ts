@@ -1,5 +1,5 @@
-import { appError, frameworkError } from '../api/errors.ts';
-import { jsonReply, type Reply } from '../api/reply.ts';
+import { appError, frameworkError } from '../domain/refusal.ts';
+import { jsonReply, type Reply } from '../domain/reply.ts';
 import type { AgentContext } from '../context.ts';
 import { lookupInterface } from './interface-lookup.ts';
 import { applyVipRules, parseVipRules, VipFirewallError } from './nftables.ts';

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { formatIpv4, formatIpv6, ipToBigInt } from '../render/ip.ts';
+import { formatIpv4, formatIpv6, ipToBigInt } from '../util/ip.ts';
 
 /**
  * Address arithmetic for interface files: the reference writes VIP-derived IPv6 addresses

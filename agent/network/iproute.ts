@@ -1,4 +1,5 @@
 import { runCommand, type CommandResult } from '../util/run-command.ts';
+import { AgentError } from '../util/errors.ts';
 
 /**
  * iproute2, the adapter between the network services and the kernel: `-j` to read state,
@@ -8,11 +9,10 @@ import { runCommand, type CommandResult } from '../util/run-command.ts';
 export const IP_COMMAND = 'ip';
 const TIMEOUT_MS = 10_000;
 
-export class IpCommandError extends Error {
+export class IpCommandError extends AgentError {
   readonly output: string;
   constructor(args: readonly string[], result: CommandResult) {
     super(`ip ${args.join(' ')}: ${result.output.trim() || `exit ${result.exitCode}`}`);
-    this.name = 'IpCommandError';
     this.output = result.output;
   }
 }

@@ -2,6 +2,7 @@ import { dirname } from 'node:path';
 import { isIP } from 'node:net';
 import { ensureDirectory, fileExists, writeFileAtomic } from '../util/atomic-file.ts';
 import { runCommand, type CommandResult } from '../util/run-command.ts';
+import { AgentError } from '../util/errors.ts';
 
 /**
  * The SR-IOV VIP firewall (§11): `PUT /1.0/interface/{ip}/rules` and the load that
@@ -37,7 +38,7 @@ export interface VipFirewallTarget {
   nftCommand?: string;
 }
 
-export class VipFirewallError extends Error {
+export class VipFirewallError extends AgentError {
   readonly output: string;
   constructor(message: string, output: string) {
     super(`${message}: ${output.trim()}`);

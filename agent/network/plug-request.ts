@@ -1,16 +1,16 @@
 import type { FixedIp, HostRoute, Vip } from './interface-file.ts';
 import { containsAddress, explodedAddress, ipFamily, isMacAddress, parseCidr, type ParsedCidr } from './ip-address.ts';
+import { AgentError } from '../util/errors.ts';
 
 /**
  * The bodies of `POST /plug/vip/{vip}` and `POST /plug/network`, checked whole before anything
  * changes: the reference's 400s keep their texts, and what it let through to a half-done plug
  * (bad MTU, gateway outside the subnet, malformed host routes, a bad MAC) is refused as well.
  */
-export class PlugRequestError extends Error {
+export class PlugRequestError extends AgentError {
   readonly body: { message: string; details?: string } | { description: string };
   constructor(body: { message: string; details?: string } | { description: string }) {
     super('message' in body ? body.message : body.description);
-    this.name = 'PlugRequestError';
     this.body = body;
   }
 }

@@ -1,8 +1,8 @@
 import { mkdir, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentContext } from '../context.ts';
-import { appError, ApiError, frameworkError } from '../api/errors.ts';
-import { jsonReply, type Reply } from '../api/reply.ts';
+import { appError, frameworkError } from '../domain/refusal.ts';
+import { jsonReply, type Reply } from '../domain/reply.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 import { runCommand } from '../util/run-command.ts';
 import { bringDown, bringUp, type ApplyTarget } from './interface-apply.ts';
@@ -18,6 +18,7 @@ import { findLinkByMac, ip, ipOrThrow, listLinks } from './iproute.ts';
 import { namespaceExists } from './interface-lookup.ts';
 import { forgetPlugged, readRegistry, recordPlugged } from './plugged-registry.ts';
 import { parseNetworkPlug, parseVipPlug, PlugRequestError, reportedVips, type NetworkPlugRequest } from './plug-request.ts';
+import { errorMessage } from '../util/errors.ts';
 
 /** Written into sysfs when a NIC has not appeared yet, as the reference pokes the PCI bus. */
 const PCI_RESCAN = '/sys/bus/pci/rescan';
@@ -134,7 +135,7 @@ export class PlugService {
       // Back to the description that was in force, re-applied as far as it goes.
       await restoreFile(path, previous);
       if (previous !== undefined) await bringUp(parseInterfaceFile(previous, path), this.#target()).catch(() => undefined);
-      throw appError(500, request.vipNet ? 'Error plugging vip' : 'Error plugging network', errorText(error));
+      throw appError(500, request.vipNet ? 'Error plugging vip' : 'Error plugging network', errorMessage(error));
     }
     await this.#advertiseFixedIps(request);
     return jsonReply(202, { message: 'OK', details: `Updated existing interface ${name}` });
@@ -160,8 +161,8 @@ export class PlugService {
       }
       if (recorded) await forgetPlugged(this.#context.paths.pluggedInterfaces, mac).catch(() => undefined);
       await restoreFile(path, previous);
-      this.#context.logger.error({ mac, name: file.name, err: errorText(error) }, 'plug failed; undone');
-      throw appError(500, failure, errorText(error));
+      this.#context.logger.error({ mac, name: file.name, err: errorMessage(error) }, 'plug failed; undone');
+      throw appError(500, failure, errorMessage(error));
     }
   }
 
@@ -170,7 +171,7 @@ export class PlugService {
     if (link) return link.ifname;
     const rescan = await stat(PCI_RESCAN).catch(() => undefined);
     if (rescan?.isFile()) await writeFile(PCI_RESCAN, '1').catch(() => undefined);
-    throw new ApiError(404, { details: 'No suitable network interface found' });
+    throw appError(404, '', 'No suitable network interface found');
   }
 
   /** Lowest ethN, N >= 2, not present in the namespace. */
@@ -241,7 +242,7 @@ export class PlugService {
 
   async #interfaceFiles(): Promise<InterfaceFile[]> {
     return readInterfaceFiles(this.#context.paths.networkDir, (path, error) =>
-      this.#context.logger.warn({ path, err: errorText(error) }, 'interface file ignored'),
+      this.#context.logger.warn({ path, err: errorMessage(error) }, 'interface file ignored'),
     );
   }
 }
@@ -274,7 +275,7 @@ export async function applyAll(
       if (action === 'up') for (const warning of await bringUp(file, target)) onWarning(`${file.name}: ${warning}`);
       else await bringDown(file, target);
     } catch (error) {
-      errors.push(`Error on action '${action}' for interface ${file.name}: ${errorText(error)}.`);
+      errors.push(`Error on action '${action}' for interface ${file.name}: ${errorMessage(error)}.`);
     }
   }
   return errors;
@@ -284,8 +285,4 @@ export async function applyAll(
 async function restoreFile(path: string, previous: string | undefined): Promise<void> {
   if (previous === undefined) await unlink(path).catch(() => undefined);
   else await writeFileAtomic(path, previous, { mode: 0o644 });
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

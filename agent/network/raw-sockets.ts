@@ -230,3 +230,36 @@ export function receiveFrame(fd: SocketFd): Buffer | undefined {
   }
   return buffer.subarray(0, length);
 }
+
+const AF_INET = 2;
+const SOCK_STREAM = 1;
+const SOCK_NONBLOCK = 0o4000;
+const SO_REUSEADDR = 2;
+
+/**
+ * A non-blocking IPv4 TCP socket created in network namespace `namespace` (empty: the calling
+ * thread's), bound to `bindTo` with SO_REUSEADDR when given. Node adopts it by descriptor
+ * (`server.listen({ fd })`, `new net.Socket({ fd })`), and it keeps its namespace.
+ */
+export function openTcpSocketIn(namespace: string, bindTo?: { address: string; port: number }): SocketFd {
+  return inNetworkNamespace(namespace, () => {
+    const c = loadLibc();
+    const fd = check(c.socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), 'socket(AF_INET, SOCK_STREAM)');
+    try {
+      if (bindTo) {
+        const one = hostInt(1);
+        check(c.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, one, one.length), 'setsockopt(SO_REUSEADDR)');
+        const octets = bindTo.address.split('.').map(Number);
+        const sockaddr = Buffer.alloc(16);
+        writeHost16(sockaddr, AF_INET, 0);
+        sockaddr.writeUInt16BE(bindTo.port, 2);
+        Buffer.from(octets).copy(sockaddr, 4);
+        check(c.bind(fd, sockaddr, sockaddr.length), `bind(${bindTo.address}:${bindTo.port})`);
+      }
+      return fd;
+    } catch (error) {
+      c.close(fd);
+      throw error;
+    }
+  });
+}

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { RenderContext } from './context.ts';
-import { isFileReference, secretFileName, type LoadBalancerModel, type PemSecret, type TlsContainer } from './model.ts';
+import { isFileReference, secretFileName } from '../model/rules.ts';
+import type { LoadBalancerModel, PemSecret, TlsContainer } from '../model/types.ts';
 
 /**
  * The certificate files a rendered haproxy.cfg refers to (config-rendering.md §2.11): inline TLS

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { OWASP_SUITE_B_CIPHERS } from './model.ts';
+import { OWASP_SUITE_B_CIPHERS } from '../model/types.ts';
 
 /**
  * Everything the renderers need besides the model (config-rendering.md §1.4): operator options,
@@ -100,59 +98,5 @@ export function baseRenderContext(overrides: Partial<RenderContext> = {}): Rende
     keepalivedVrrp: { checkInterval: 5, failCount: 2, successCount: 2, garpRefreshInterval: 5, garpRefreshCount: 2 },
     maxOpenFiles: null,
     ...overrides,
-  };
-}
-
-/** The hard open-file limit of this process (what haproxy, as our child, can raise to). */
-export function readOpenFileHardLimit(limitsText?: string): number | null {
-  let text = limitsText;
-  if (text === undefined) {
-    try {
-      text = readFileSync('/proc/self/limits', 'utf8');
-    } catch {
-      return null;
-    }
-  }
-  const line = text.split('\n').find((l) => l.startsWith('Max open files'));
-  const hard = line?.trim().split(/\s+/)[4];
-  if (hard === undefined || hard === 'unlimited') return null;
-  const value = Number(hard);
-  return Number.isInteger(value) && value > 0 ? value : null;
-}
-
-export function readMeminfo(text?: string): MemInfo | null {
-  let content = text;
-  if (content === undefined) {
-    try {
-      content = readFileSync('/proc/meminfo', 'utf8');
-    } catch {
-      return null;
-    }
-  }
-  const value = (key: string) => {
-    const match = new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(content);
-    return match?.[1] ? Number(match[1]) : null;
-  };
-  const free = value('MemFree');
-  const buffers = value('Buffers');
-  const cached = value('Cached');
-  return free === null || buffers === null || cached === null ? null : { MemFree: free, Buffers: buffers, Cached: cached };
-}
-
-export function readTunedProfiles(): string | null {
-  try {
-    return readFileSync('/etc/tuned/active_profile', 'utf8');
-  } catch {
-    return null;
-  }
-}
-
-/** Host facts of this machine, for the agent's own renderings. */
-export function hostFacts(): Pick<RenderContext, 'cpuCount' | 'activeTunedProfiles' | 'meminfo' | 'maxOpenFiles'> {
-  return {
-    cpuCount: cpus().length,
-    activeTunedProfiles: readTunedProfiles(),
-    meminfo: readMeminfo(),
-    maxOpenFiles: readOpenFileHardLimit(),
   };
 }

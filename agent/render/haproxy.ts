@@ -1,23 +1,7 @@
 import { join } from 'node:path';
 import type { RenderContext } from './context.ts';
-import {
-  cipherProblem,
-  expandExpectedCodes,
-  INVALID_URL_CHARS,
-  isLvsProtocol,
-  secretFileName,
-  TLS_VERSIONS,
-  type HealthMonitor,
-  type L7CompareType,
-  type L7Policy,
-  type L7Rule,
-  type Listener,
-  type LoadBalancer,
-  type LoadBalancerModel,
-  type Member,
-  type Pool,
-  type TlsVersion,
-} from './model.ts';
+import { cipherProblem, expandExpectedCodes, isLvsProtocol, secretFileName } from '../model/rules.ts';
+import { INVALID_URL_CHARS, TLS_VERSIONS, type HealthMonitor, type L7CompareType, type L7Policy, type L7Rule, type Listener, type LoadBalancer, type LoadBalancerModel, type Member, type Pool, type TlsVersion } from '../model/types.ts';
 import { haproxyPeerName as peerName } from '../haproxy/peer-name.ts';
 import { haproxyWord, registerPartial, RenderError, renderTemplate } from './template-engine.ts';
 

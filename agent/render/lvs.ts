@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { RenderContext } from './context.ts';
-import { ipFamily } from './ip.ts';
-import { expandExpectedCodes, isLvsProtocol, type HealthMonitor, type LoadBalancerModel, type Member, type Pool } from './model.ts';
+import { ipFamily } from '../util/ip.ts';
+import { expandExpectedCodes, isLvsProtocol } from '../model/rules.ts';
+import type { HealthMonitor, LoadBalancerModel, Member, Pool } from '../model/types.ts';
 import { RenderError, renderTemplate } from './template-engine.ts';
 
 /**

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Handlebars from 'handlebars';
-import { handlebars } from './handlebars-loader.ts';
+import { handlebars } from '../util/handlebars-loader.ts';
 import { templatesDir } from '../util/project-root.ts';
+import { AgentError } from '../util/errors.ts';
 
 /**
  * Handlebars set up for config files, not HTML: no entity escaping at all (`noEscape`), and
@@ -13,7 +14,7 @@ import { templatesDir } from '../util/project-root.ts';
  * this is the second line of defence.
  */
 
-export class RenderError extends Error {
+export class RenderError extends AgentError {
   override readonly name = 'RenderError';
 }
 

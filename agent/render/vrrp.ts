@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { RenderContext } from './context.ts';
-import { ipFamily, parseNetwork } from './ip.ts';
-import type { LoadBalancerModel, Vip } from './model.ts';
+import { ipFamily, parseNetwork } from '../util/ip.ts';
+import type { LoadBalancerModel, Vip } from '../model/types.ts';
 import { RenderError, renderTemplate } from './template-engine.ts';
 
 /**

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * True when `pid` names a live process. A zombie (state Z, exited but not yet reaped) counts
@@ -43,4 +44,47 @@ export async function catchesSignal(pid: number, signalNumber: number): Promise<
   } catch {
     return false;
   }
+}
+
+/**
+ * True when `signalNumber` was sent to `pid` and not yet handled (its SigPnd or ShdPnd mask):
+ * a stopped or busy process acts on it later.
+ */
+export async function signalPending(pid: number, signalNumber: number): Promise<boolean> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    return ['SigPnd', 'ShdPnd'].some((field) => {
+      const mask = new RegExp(`^${field}:\\s*([0-9a-f]+)\\s*$`, 'mu').exec(status)?.[1];
+      return mask !== undefined && ((BigInt(`0x${mask}`) >> BigInt(signalNumber - 1)) & 1n) === 1n;
+    });
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The live pid in `pidFile` when its command line carries `identifyingArgument` (the daemon's
+ * own config path). After a reboot a pid file's number may belong to any process.
+ */
+export async function verifiedPid(pidFile: string, identifyingArgument: string): Promise<number | undefined> {
+  const pid = await readPidFile(pidFile);
+  if (pid === undefined || !(await isProcessAlive(pid))) return undefined;
+  const commandLine = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return commandLine.split('\0').includes(identifyingArgument) ? pid : undefined;
+}
+
+/** Sends `name` to `pid` (a negative pid: its process group); false when it is already gone. */
+export function signal(pid: number, name: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until `pid` is gone or `deadline` (epoch ms) passes; true when it is gone. */
+export async function exitsBy(pid: number, deadline: number): Promise<boolean> {
+  while ((await isProcessAlive(pid)) && Date.now() < deadline) await sleep(10);
+  return !(await isProcessAlive(pid));
 }

@@ -87,6 +87,8 @@ export function renderConfig(directory: string, amphoraId: string, port: number,
       `systemd_unit_dir = ${join(directory, 'systemd')}`,
       'process_manager = direct',
       'network_namespace =',
+      // Test agents share the default namespace: only tests about it serve 127.0.0.1:9102.
+      'prometheus_proxy = off',
     ],
     health_manager: ['heartbeat_interval = 10', 'heartbeat_key = insecure'],
     controller_worker: ['loadbalancer_topology = SINGLE'],

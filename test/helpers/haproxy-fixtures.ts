@@ -1,5 +1,4 @@
 import { createServer as createHttpServer, get, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { readdir, readFile } from 'node:fs/promises';
 
 /** Small HTTP servers answering their own name: the pool members behind a test haproxy. */
@@ -23,14 +22,6 @@ export async function startMembers(names: string[]): Promise<{ ports: number[]; 
   };
 }
 
-/** A port nobody listens on right now (the kernel's choice, released at once). */
-export async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export interface TestConfigOptions {
   basePath: string;

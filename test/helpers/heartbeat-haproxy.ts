@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { createServer as createTcpServer } from 'node:net';
 import { join } from 'node:path';
 import { queryStatsSocket } from '../../agent/haproxy/stats-socket.ts';
+import { freePort } from './free-port.ts';
 
 export interface HaproxyLb {
   frontendPort: number;
@@ -19,13 +19,6 @@ export interface HaproxyLbOptions {
   members: { id: string; port: number }[];
 }
 
-export async function freePort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * A real haproxy laid out as the agent keeps it: B/<lb>/haproxy.cfg, B/<lb>/<lb>.pid,

@@ -63,3 +63,116 @@ export async function killKeepalivedUnder(directory: string): Promise<void> {
     }
   }
 }
+
+// --- recorded LVS outputs ------------------------------------------------------------------
+// Without IPVS in the kernel (see KERNEL_HAS_IPVS) ipvsadm cannot list and /proc/net/ip_vs is
+// absent, so the heartbeat's LVS tests feed these recorded outputs instead of running ipvsadm:
+// the only substitute in the heartbeat tests.
+export const LISTENER_ID = 'd1c2b3a4-0000-4000-8000-000000000001';
+export const EMPTY_LISTENER_ID = 'd1c2b3a4-0000-4000-8000-000000000002';
+export const DISABLED_LISTENER_ID = 'd1c2b3a4-0000-4000-8000-000000000003';
+export const POOL_ID = 'e5f6a7b8-0000-4000-8000-000000000010';
+export const MEMBER_UP = 'f0000000-0000-4000-8000-000000000101';
+export const MEMBER_UP_2 = 'f0000000-0000-4000-8000-000000000104';
+export const MEMBER_GONE = 'f0000000-0000-4000-8000-000000000102';
+export const MEMBER_DISABLED = 'f0000000-0000-4000-8000-000000000103';
+
+export const LVS_CONFIG = `# Configuration for Loadbalancer 3f2a9a2e-6f0b-4a4e-9a59-6a3c3b8f6d01
+# Configuration for Listener ${LISTENER_ID}
+
+net_namespace amphora-haproxy
+
+virtual_server_group ipv4-group {
+    10.0.0.37 7777
+}
+
+virtual_server group ipv4-group {
+    lb_algo rr
+    lb_kind NAT
+    protocol UDP
+
+
+    # Configuration for Pool ${POOL_ID}
+    # Configuration for HealthMonitor a0000000-0000-4000-8000-000000000020
+    # Configuration for Member ${MEMBER_UP}
+    real_server 10.0.0.25 2222 {
+        weight 3
+        MISC_CHECK {
+            misc_path "/var/lib/octavia/lvs/check/udp_check.sh 10.0.0.25 2222"
+            misc_timeout 5
+        }
+    }
+
+    # Configuration for Member ${MEMBER_UP_2}
+    real_server 10.0.0.35 3333 {
+        weight 2
+        MISC_CHECK {
+            misc_path "/var/lib/octavia/lvs/check/udp_check.sh 10.0.0.35 3333"
+            misc_timeout 5
+        }
+    }
+
+    # Configuration for Member ${MEMBER_GONE}
+    real_server 10.0.0.45 4444 {
+        weight 2
+        MISC_CHECK {
+            misc_path "/var/lib/octavia/lvs/check/udp_check.sh 10.0.0.45 4444"
+            misc_timeout 5
+        }
+    }
+
+    # Member ${MEMBER_DISABLED} is disabled
+
+}
+
+`;
+
+export const LVS_CONFIG_NO_POOL = `# Configuration for Loadbalancer 3f2a9a2e-6f0b-4a4e-9a59-6a3c3b8f6d01
+# Configuration for Listener ${EMPTY_LISTENER_ID}
+
+net_namespace amphora-haproxy
+
+
+
+`;
+
+export const LVS_CONFIG_DISABLED = `# Configuration for Loadbalancer 3f2a9a2e-6f0b-4a4e-9a59-6a3c3b8f6d01
+# Listener ${DISABLED_LISTENER_ID} is disabled
+
+net_namespace amphora-haproxy
+
+`;
+
+export const IPVSADM_LN = `IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
+UDP  10.0.0.37:7777 rr
+  -> 10.0.0.25:2222               Masq    3      0          0
+  -> 10.0.0.35:3333               Masq    2      0          0
+`;
+
+export const IPVSADM_STATS = `IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes
+  -> RemoteAddress:Port
+UDP  10.0.0.37:7777                      5     4264        5  6387472     7490
+  -> 10.0.0.25:2222                      2     1706        2  2555588     2996
+  -> 10.0.0.35:3333                      3     2558        3  3831884     4494
+`;
+
+export const PROC_IP_VS = `IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port Forward Weight ActiveConn InActConn
+UDP  0A000025:1E61 rr
+  -> 0A000023:0D05      Masq    2      0          0
+  -> 0A000019:08AE      Masq    3      0          0
+UDP  0A000099:1E61 rr
+  -> 0A00002D:115C      Masq    1      0          0
+`;
+
+/** Kernel table where 10.0.0.35 was drained (weight 0). */
+export const PROC_IP_VS_DRAINED = PROC_IP_VS.replace('0A000023:0D05      Masq    2', '0A000023:0D05      Masq    0');
+
+export const PROC_IP_VS_EMPTY = `IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port Forward Weight ActiveConn InActConn
+`;

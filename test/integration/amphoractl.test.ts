@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { runAmphoractl, startAgentProcess, type AgentHandle } from '../helpers/agent-harness.ts';
-import { freePort } from '../helpers/haproxy-fixtures.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { createServer, type Server } from 'node:http';
 
 /**

@@ -46,7 +46,7 @@ test('with no config file the agent starts in dev mode and prints a working curl
   try {
     let output = '';
     const command = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no banner:\n${output}`)), 20_000);
+      const timer = setTimeout(() => reject(new Error(`no banner:\n${output}`)), 60_000);
       child.stdout.on('data', (chunk: Buffer) => {
         output += chunk.toString();
         const match = /^\s+(curl .*)$/mu.exec(output);

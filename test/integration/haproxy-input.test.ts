@@ -9,7 +9,8 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { connect } from 'node:tls';
 import { startAgentProcess, type AgentHandle } from '../helpers/agent-harness.ts';
-import { freePort, httpGet, killHaproxyUnder, startMembers, testHaproxyConfig } from '../helpers/haproxy-fixtures.ts';
+import { httpGet, killHaproxyUnder, startMembers, testHaproxyConfig } from '../helpers/haproxy-fixtures.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 let agent: AgentHandle;
 let members: Awaited<ReturnType<typeof startMembers>>;

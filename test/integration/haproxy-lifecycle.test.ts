@@ -9,16 +9,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { restartAgentProcess, startAgentProcess, type AgentHandle } from '../helpers/agent-harness.ts';
-import {
-  freePort,
-  httpGet,
-  killHaproxyUnder,
-  processesMentioning,
-  startLoad,
-  startMembers,
-  testHaproxyConfig,
-  waitFor,
-} from '../helpers/haproxy-fixtures.ts';
+import { httpGet, killHaproxyUnder, processesMentioning, startLoad, startMembers, testHaproxyConfig, waitFor } from '../helpers/haproxy-fixtures.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 let agent: AgentHandle;
 let members: Awaited<ReturnType<typeof startMembers>>;

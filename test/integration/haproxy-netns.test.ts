@@ -9,7 +9,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { HaproxyService } from '../../agent/haproxy/lifecycle.ts';
 import { runCommand } from '../../agent/util/run-command.ts';
 import { lifecycleContext } from '../helpers/lifecycle-context.ts';
-import { freePort, httpGet, killHaproxyUnder } from '../helpers/haproxy-fixtures.ts';
+import { httpGet, killHaproxyUnder } from '../helpers/haproxy-fixtures.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 test('haproxy runs, reloads and stops inside the configured network namespace', { timeout: 60_000 }, async () => {
   const namespace = `amp-test-${randomBytes(4).toString('hex')}`;

@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { restartAgentProcess, startAgentProcess } from '../helpers/agent-harness.ts';
-import { freePort, killHaproxyUnder, processesMentioning, startMembers, testHaproxyConfig, waitFor } from '../helpers/haproxy-fixtures.ts';
+import { killHaproxyUnder, processesMentioning, startMembers, testHaproxyConfig, waitFor } from '../helpers/haproxy-fixtures.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 test('delete stops a haproxy the pid file does not name; agent start stops one whose LB is gone', { timeout: 90_000 }, async () => {
   let agent = await startAgentProcess();

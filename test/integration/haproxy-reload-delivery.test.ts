@@ -9,7 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { get } from 'node:http';
 import { startAgentProcess, NODE } from '../helpers/agent-harness.ts';
-import { freePort, killHaproxyUnder, startMembers, testHaproxyConfig } from '../helpers/haproxy-fixtures.ts';
+import { killHaproxyUnder, startMembers, testHaproxyConfig } from '../helpers/haproxy-fixtures.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 /** The X-Generation header of one fresh request. */
 function generationServed(port: number): Promise<string | undefined> {

@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApiError } from '../../agent/api/errors.ts';
+import { refusalAnswer } from '../helpers/refusal.ts';
 import { HaproxyService } from '../../agent/haproxy/lifecycle.ts';
-import { lvsChildPidPaths, lvsConfigPath, lvsPidPath } from '../../agent/haproxy/layout.ts';
+import { lvsChildPidPaths, lvsConfigPath, lvsPidPath } from '../../agent/lvs/layout.ts';
 import { LvsListenerService } from '../../agent/lvs/listener-service.ts';
 import { fileExists } from '../../agent/util/atomic-file.ts';
 import { isProcessAlive, readPidFile } from '../../agent/util/process-state.ts';
@@ -48,9 +48,9 @@ const body = (text: string) => async () => Buffer.from(text);
 
 async function rejects(promise: Promise<unknown>, status: number, expected: object): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof ApiError);
-    assert.equal(error.status, status);
-    assert.deepEqual(error.body, expected);
+    const answer = refusalAnswer(error);
+    assert.equal(answer.status, status);
+    assert.deepEqual(answer.body, expected);
     return true;
   });
 }
@@ -96,9 +96,9 @@ test('a config keepalived refuses is a 400 with its output; the live config stay
   const good = disabledLvsConfig(lbId, listenerId, namespace);
   await lvs.upload(listenerId, body(good));
   await assert.rejects(lvs.upload(listenerId, body('virtual_server group g {\n    no_such_keyword 1\n')), (error: unknown) => {
-    assert.ok(error instanceof ApiError);
-    assert.equal(error.status, 400);
-    const details = (error.body as { message: string; details: string });
+    const answer = refusalAnswer(error);
+    assert.equal(answer.status, 400);
+    const details = (answer.body as { message: string; details: string });
     assert.equal(details.message, 'Invalid request');
     assert.match(details.details, /Unknown keyword 'no_such_keyword'/u);
     return true;
@@ -115,13 +115,13 @@ test('a UDP virtual server with a MISC_CHECK passes keepalived\'s check; without
   // The script-security report alone is no refusal; with a real error beside it, it is.
   const broken = config.replace('            misc_timeout 3\n', '            misc_timeout 3\n            misc_nonsense 1\n');
   assert.notEqual(broken, config);
-  await assert.rejects(lvs.upload(listenerId, body(broken)), (error: unknown) => error instanceof ApiError && error.status === 400);
+  await assert.rejects(lvs.upload(listenerId, body(broken)), (error: unknown) => refusalAnswer(error).status === 400);
   assert.equal((await lvs.upload(listenerId, body(config))).status, 200);
   if (!KERNEL_HAS_IPVS) {
     await assert.rejects(haproxy.runAction(listenerId, 'start'), (error: unknown) => {
-      assert.ok(error instanceof ApiError);
-      assert.equal(error.status, 500);
-      assert.equal((error.body as { message: string }).message, `Failed to start keepalivedlvs listener ${listenerId}`);
+      const answer = refusalAnswer(error);
+      assert.equal(answer.status, 500);
+      assert.equal((answer.body as { message: string }).message, `Failed to start keepalivedlvs listener ${listenerId}`);
       return true;
     });
   }
@@ -253,9 +253,9 @@ test('key material never comes back from a refused upload: include refused, quot
   await writeFile(secretFile, `-----BEGIN PRIVATE KEY-----\n${keyLine}\n-----END PRIVATE KEY-----\n`);
   for (const text of [`include ${secretFile}\n`, `virtual_server group g {\n    ${keyLine} 1\n}\n`]) {
     await assert.rejects(lvs.upload(listenerId, body(text)), (error: unknown) => {
-      assert.ok(error instanceof ApiError);
-      assert.equal(error.status, 400);
-      const details = (error.body as { details: string }).details;
+      const answer = refusalAnswer(error);
+      assert.equal(answer.status, 400);
+      const details = (answer.body as { details: string }).details;
       assert.ok(!details.includes(keyLine), details);
       assert.ok(!details.includes('BEGIN PRIVATE KEY'), details);
       assert.match(details, /include directives are not accepted|\[redacted\]/u);

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { Agent } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { httpsCall, startAgentProcess } from '../helpers/agent-harness.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 /**
  * A leak check, not a timing: the built agent takes a bounded load in five equal rounds
@@ -24,15 +23,6 @@ async function rssMb(pid: number): Promise<number> {
   return Number(/^VmRSS:\s+(\d+)/mu.exec(status)![1]) / 1024;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 test('RSS stays bounded under a repeated load of uploads, info calls and model applies', { timeout: 600_000 }, async (t) => {
   const agent = await startAgentProcess();

@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { createCertificateAuthority } from '../../agent/certs/dev-pki.ts';
 import { after, before, test } from 'node:test';
 import { HaproxyService } from '../../agent/haproxy/lifecycle.ts';
-import { ModelService } from '../../agent/render/model-service.ts';
+import { ModelService } from '../../agent/model/service.ts';
 import { LvsListenerService } from '../../agent/lvs/listener-service.ts';
 import { fileExists } from '../../agent/util/atomic-file.ts';
-import { freePort, startMembers } from '../helpers/haproxy-fixtures.ts';
+import { startMembers } from '../helpers/haproxy-fixtures.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { lifecycleContext, type LifecycleTestContext } from '../helpers/lifecycle-context.ts';
 
 /**

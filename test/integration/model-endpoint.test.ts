@@ -4,6 +4,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { startAgentProcess, type AgentHandle } from '../helpers/agent-harness.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 /**
  * The model endpoint against the real agent process (direct process manager, real haproxy on
@@ -30,15 +31,6 @@ after(async () => {
 
 const lbId = randomUUID();
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function get(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -110,11 +102,51 @@ test('allowed_cidrs is enforced: a client outside the list is refused at accept,
   }
 });
 
-test('an invalid model is refused with the field path and the running config is kept', { timeout: 30_000 }, async () => {
-  const bad = { loadbalancer: { id: lbId, vip: { ip_address: '127.0.0.1' }, listeners: [{ id: 'l1', protocol: 'HTTP', protocol_port: 70000 }] } };
-  const put = await agent.request('PUT', `/1.0/loadbalancer/${agent.amphoraId}/${lbId}/model`, JSON.stringify(bad));
-  assert.equal(put.status, 400);
-  assert.match(put.text, /loadbalancer\.listeners\[0\]\.protocol_port: must be between 1 and 65535/);
-  const stored = await agent.request('GET', `/1.0/loadbalancer/${agent.amphoraId}/${lbId}/model`);
-  assert.equal(stored.status, 200);
+test('an invalid model is refused with the field path; the running model, config and traffic are kept', { timeout: 60_000 }, async () => {
+  const kept = randomUUID();
+  const port = await freePort();
+  const poolId = randomUUID();
+  const good = {
+    loadbalancer: {
+      id: kept,
+      vip: { ip_address: '127.0.0.1' },
+      listeners: [{ id: randomUUID(), protocol: 'HTTP', protocol_port: port, default_pool_id: poolId }],
+      pools: [{ id: poolId, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN', members: [{ id: randomUUID(), address: '127.0.0.1', protocol_port: backendPort }] }],
+    },
+  };
+  const modelPath = `/1.0/loadbalancer/${agent.amphoraId}/${kept}/model`;
+  try {
+    assert.equal((await agent.request('PUT', modelPath, JSON.stringify(good))).status, 202);
+    assert.equal(await served(port), 'you hit: model-backend');
+    const modelBefore = await agent.request('GET', modelPath);
+    const configBefore = await agent.request('GET', `/1.0/loadbalancer/${kept}/haproxy`);
+    assert.equal(modelBefore.status, 200);
+    assert.equal(configBefore.status, 200);
+
+    const bad = { loadbalancer: { ...good.loadbalancer, listeners: [{ ...good.loadbalancer.listeners[0]!, protocol_port: 70000 }] } };
+    const put = await agent.request('PUT', modelPath, JSON.stringify(bad));
+    assert.equal(put.status, 400);
+    assert.match(put.text, /loadbalancer\.listeners\[0\]\.protocol_port: must be between 1 and 65535/);
+
+    const modelAfter = await agent.request('GET', modelPath);
+    assert.equal(modelAfter.status, 200);
+    assert.deepEqual(JSON.parse(modelAfter.text), JSON.parse(modelBefore.text), 'the stored model is the previous one');
+    assert.equal(modelAfter.headers.etag, modelBefore.headers.etag);
+    const configAfter = await agent.request('GET', `/1.0/loadbalancer/${kept}/haproxy`);
+    assert.equal(configAfter.text, configBefore.text, 'haproxy.cfg is unchanged');
+    assert.equal(configAfter.headers.etag, configBefore.headers.etag);
+    assert.equal(await get(port), 'you hit: model-backend', 'the running listener still serves');
+  } finally {
+    await agent.request('DELETE', `/1.0/listeners/${kept}`);
+  }
 });
+
+/** The body served on `port`, waiting up to five seconds for haproxy to bind it. */
+async function served(port: number): Promise<string> {
+  let answer = '';
+  for (let i = 0; i < 50 && answer === ''; i++) {
+    answer = await get(port).catch(() => '');
+    if (answer === '') await new Promise((r) => setTimeout(r, 100));
+  }
+  return answer;
+}

@@ -12,12 +12,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { baseRenderContext } from '../../agent/render/context.ts';
 import { renderLvs } from '../../agent/render/lvs.ts';
-import { validateModel } from '../../agent/render/model.ts';
+import { validateModel } from '../../agent/model/validation.ts';
 import { fileExists } from '../../agent/util/atomic-file.ts';
 import { isProcessAlive, readPidFile } from '../../agent/util/process-state.ts';
 import { runCommand } from '../../agent/util/run-command.ts';
 import { runAmphoractl, startAgentProcess, type AgentHandle } from '../helpers/agent-harness.ts';
-import { freePort, killHaproxyUnder, waitFor } from '../helpers/haproxy-fixtures.ts';
+import { killHaproxyUnder, waitFor } from '../helpers/haproxy-fixtures.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { KERNEL_HAS_IPVS, killKeepalivedUnder } from '../helpers/lvs-fixtures.ts';
 
 const namespace = `lvs-${randomBytes(4).toString('hex')}`;

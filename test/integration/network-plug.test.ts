@@ -12,6 +12,7 @@ import { NODE, restartAgentProcess, startAgentProcess, type AgentHandle } from '
 import { killHaproxyUnder, testHaproxyConfig, waitFor } from '../helpers/haproxy-fixtures.ts';
 import { createVethLab, labMac, type VethLab } from '../helpers/veth-lab.ts';
 import { runCommand } from '../../agent/util/run-command.ts';
+import { closeSocket, inNetworkNamespace, openCaptureSocket, receiveFrame } from '../../agent/network/raw-sockets.ts';
 
 let lab: VethLab;
 let agent: AgentHandle;
@@ -186,7 +187,23 @@ test('plug/vip: eth1 in the namespace with the reference file, addresses, routes
 
 test('plug/network: eth2 with the fixed IP; traffic from a client through haproxy to a member, IPv4 and IPv6', { timeout: 60_000 }, async () => {
   const body = { mac_address: memberMac(), fixed_ips: [{ ip_address: '10.0.0.5', subnet_cidr: '10.0.0.0/24', host_routes: [], gateway: null }], mtu: 1500, is_sriov: false };
-  const answer = await post('/1.0/plug/network', body);
+  // The member network must learn the new address at once: a gratuitous ARP from the plugged NIC.
+  const [peer] = json<{ ifindex: number }[]>(await must('ip', ['-n', members, '-j', 'link', 'show', 'net']));
+  const capture = inNetworkNamespace(members, () => openCaptureSocket(peer!.ifindex));
+  let answer: Awaited<ReturnType<typeof post>>;
+  try {
+    answer = await post('/1.0/plug/network', body);
+    const garp = await waitFor(async () => {
+      for (let frame = receiveFrame(capture); frame; frame = receiveFrame(capture)) {
+        const isArpRequest = frame.readUInt16BE(12) === 0x0806 && frame.length >= 42 && frame.readUInt16BE(20) === 1;
+        if (isArpRequest && frame.subarray(28, 32).join('.') === '10.0.0.5' && frame.subarray(38, 42).join('.') === '10.0.0.5') return frame;
+      }
+      return undefined;
+    }, 5_000, 'a gratuitous ARP for 10.0.0.5 on the member network');
+    assert.equal([...garp.subarray(6, 12)].map((byte) => byte.toString(16).padStart(2, '0')).join(':'), memberMac());
+  } finally {
+    closeSocket(capture);
+  }
   assert.equal(answer.status, 202, answer.text);
   assert.deepEqual(json(answer.text), { message: 'OK', details: 'Plugged on interface eth2' });
   assert.equal(await readFile(join(agent.basePath, 'plugged_interfaces'), 'utf8'), `${vipMac()} eth1\n${memberMac()} eth2\n`);

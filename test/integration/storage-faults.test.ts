@@ -5,7 +5,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgentProcess } from '../helpers/agent-harness.ts';
-import { freePort, testHaproxyConfig } from '../helpers/haproxy-fixtures.ts';
+import { testHaproxyConfig } from '../helpers/haproxy-fixtures.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 /** Fills the file system until a write fails with ENOSPC. */
 async function fill(directory: string): Promise<void> {

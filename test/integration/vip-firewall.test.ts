@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { applyVipRules, loadVipFirewall, parseVipRules, renderVipRuleset, VipFirewallError, type VipFirewallTarget } from '../../agent/network/nftables.ts';
 import { InterfaceService } from '../../agent/network/interface-service.ts';
-import { ApiError } from '../../agent/api/errors.ts';
+import { refusalAnswer } from '../helpers/refusal.ts';
 import { runCommand } from '../../agent/util/run-command.ts';
 import { lifecycleContext } from '../helpers/lifecycle-context.ts';
 import { createVethLab, labMac, type VethLab } from '../helpers/veth-lab.ts';
@@ -172,8 +172,8 @@ test('the rules endpoint service: lookup errors first, then the reference 400 fo
       await promise;
       return undefined;
     } catch (error) {
-      assert.ok(error instanceof ApiError);
-      return { status: error.status, body: error.body };
+      const answer = refusalAnswer(error);
+      return { status: answer.status, body: answer.body };
     }
   };
   const invalidRules = { status: 400, body: { error: '400 Bad Request: Invalid rules information', http_code: 400 } };

@@ -8,7 +8,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runOctaviaClient, startAgentProcess, type AgentHandle } from '../helpers/agent-harness.ts';
-import { freePort, httpGet, killHaproxyUnder, processesMentioning, startMembers } from '../helpers/haproxy-fixtures.ts';
+import { httpGet, killHaproxyUnder, processesMentioning, startMembers } from '../helpers/haproxy-fixtures.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 let agent: AgentHandle;
 let members: Awaited<ReturnType<typeof startMembers>>;

@@ -11,7 +11,7 @@ import { runHeartbeatListen } from '../../agent/heartbeat/listen-command.ts';
 import type { HeartbeatMessage } from '../../agent/heartbeat/message.ts';
 import { LiveConfig } from '../../agent/config/live-config.ts';
 import { silentLogger } from '../../agent/util/logger.ts';
-import { VECTORS } from '../unit/heartbeat/vectors.ts';
+import { VECTORS } from '../helpers/heartbeat-vectors.ts';
 import { heartbeatConfig, withTempDir } from '../helpers/heartbeat-config.ts';
 import { startPythonReceiver } from '../helpers/heartbeat-receiver.ts';
 

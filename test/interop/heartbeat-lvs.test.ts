@@ -8,7 +8,7 @@ import type { LvsCommands } from '../../agent/heartbeat/lvs-collector.ts';
 import { silentLogger } from '../../agent/util/logger.ts';
 import { heartbeatConfig, withTempDir } from '../helpers/heartbeat-config.ts';
 import { startPythonReceiver } from '../helpers/heartbeat-receiver.ts';
-import * as F from '../unit/heartbeat/lvs-fixtures.ts';
+import * as F from '../helpers/lvs-fixtures.ts';
 
 /**
  * UDP listeners end to end. This kernel has no IPVS, so ipvsadm and /proc/net/ip_vs are the

@@ -5,10 +5,12 @@ import { after, test } from 'node:test';
 import { baseRenderContext, type RenderContext } from '../../agent/render/context.ts';
 import { renderHaproxy } from '../../agent/render/haproxy.ts';
 import { renderLvs } from '../../agent/render/lvs.ts';
-import { secretFileName, validateModel, type LoadBalancerModel } from '../../agent/render/model.ts';
+import { secretFileName } from '../../agent/model/rules.ts';
+import { validateModel } from '../../agent/model/validation.ts';
+import type { LoadBalancerModel } from '../../agent/model/types.ts';
 import { renderVrrp } from '../../agent/render/vrrp.ts';
-import { haproxyCheck, keepalivedCheck, tempDir, testPki } from '../unit/render/config-checks.ts';
-import { fixtureB, listenerOf, member, monitor, poolOf, udpFixture, type Json } from '../unit/render/fixtures.ts';
+import { haproxyCheck, keepalivedCheck, tempDir, testPki } from '../helpers/render-checks.ts';
+import { fixtureB, listenerOf, member, monitor, poolOf, udpFixture, type Json } from '../helpers/model-fixtures.ts';
 
 /**
  * The spec's scenarios (config-rendering.md §5) rendered by this agent and by Octavia's own Jinja

@@ -21,7 +21,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writePki, type DevPki } from '../../agent/certs/dev-pki.ts';
 import { REPO_ROOT, httpsCall, runOctaviaCalls, type OctaviaResult } from '../helpers/agent-harness.ts';
-import { freePort, httpGet, startMembers } from '../helpers/haproxy-fixtures.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { httpGet, startMembers } from '../helpers/haproxy-fixtures.ts';
 import { startPythonReceiver, type PythonReceiver } from '../helpers/heartbeat-receiver.ts';
 import { AmphoraVm, writeConfigDrive } from './amphora-vm.ts';
 

@@ -1,4 +1,4 @@
-import type { Router } from 'express';
+import type { Router } from '../router.ts';
 import type { AgentContext } from '../../context.ts';
 import type { AmphoraInfoSource } from '../../info/amphora-info.ts';
 import { amphoraRouter } from './amphora.ts';
@@ -8,22 +8,25 @@ import type { ListenerCertificates } from '../../certs/listener-certificates.ts'
 import { loadBalancerRouter } from './loadbalancer.ts';
 import { listenerCertificatesRouter } from './listener-certificates.ts';
 import { modelRouter } from './model.ts';
-import { ModelService } from '../../render/model-service.ts';
+import type { ModelService } from '../../model/service.ts';
 import type { LvsListenerService } from '../../lvs/listener-service.ts';
 import { lvsListenerRouter } from './lvs-listener.ts';
 import { interfaceRouter } from './interface-lookup.ts';
-import { InterfaceService } from '../../network/interface-service.ts';
+import type { InterfaceService } from '../../network/interface-service.ts';
 import type { PlugService } from '../../network/plug-service.ts';
 import { plugRouter } from './plug.ts';
 import { trustRouter } from './trust.ts';
+import { statsRouter } from './stats.ts';
 
-/** Everything a router may need; built once by agent.ts. */
+/** Everything a router may need; the services are built once by agent.ts, never here. */
 export interface RouterDependencies {
   context: AgentContext;
   info: AmphoraInfoSource;
   reloadTlsMaterial: () => Promise<void>;
   haproxy: HaproxyService;
   lvs: LvsListenerService;
+  models: ModelService;
+  interfaces: InterfaceService;
   listenerCertificates: ListenerCertificates;
   plug: PlugService;
 }
@@ -40,8 +43,9 @@ export function buildRouters(dependencies: RouterDependencies): Router[] {
     loadBalancerRouter(dependencies.haproxy),
     listenerCertificatesRouter(dependencies.listenerCertificates),
     lvsListenerRouter(dependencies.lvs),
-    modelRouter(new ModelService(dependencies.context, dependencies.haproxy, dependencies.lvs)),
-    interfaceRouter(new InterfaceService(dependencies.context)),
+    modelRouter(dependencies.models),
+    interfaceRouter(dependencies.interfaces),
     plugRouter(dependencies.plug),
+    statsRouter(dependencies.context),
   ];
 }

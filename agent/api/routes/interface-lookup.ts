@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router } from '../router.ts';
 import type { InterfaceService } from '../../network/interface-service.ts';
 import { readJsonBody } from '../request-body.ts';
 import { sendReply } from '../respond.ts';
@@ -8,7 +8,7 @@ const RULES_BODY_LIMIT = 1024 * 1024;
 
 /** Interface lookup and the SR-IOV VIP firewall (§10, §11). */
 export function interfaceRouter(service: InterfaceService): Router {
-  const router = Router({ strict: true, caseSensitive: true });
+  const router = new Router();
   router.get('/1.0/interface/:ip_addr', async (request, response) => {
     sendReply(response, await service.getInterface(request.params.ip_addr));
   });

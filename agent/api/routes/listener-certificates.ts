@@ -1,11 +1,11 @@
-import { Router } from 'express';
+import { Router } from '../router.ts';
 import type { ListenerCertificates } from '../../certs/listener-certificates.ts';
 import { readBody } from '../request-body.ts';
 import { sendReply } from '../respond.ts';
 
 /** Listener certificates, CA bundles, CRLs and crt-lists of one LB (§3.11). */
 export function listenerCertificatesRouter(certificates: ListenerCertificates): Router {
-  const router = Router({ strict: true, caseSensitive: true });
+  const router = new Router();
   const path = '/1.0/loadbalancer/:lb_id/certificates/:filename';
 
   router.put(path, async (request, response) => {

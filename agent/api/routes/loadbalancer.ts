@@ -1,11 +1,11 @@
-import { Router } from 'express';
+import { Router } from '../router.ts';
 import type { HaproxyService } from '../../haproxy/lifecycle.ts';
 import { readBody } from '../request-body.ts';
 import { sendJson, sendReply } from '../respond.ts';
 
 /** haproxy configuration, LB actions, LB delete and the listener list (§3.4-§3.8). */
 export function loadBalancerRouter(service: HaproxyService): Router {
-  const router = Router({ strict: true, caseSensitive: true });
+  const router = new Router();
 
   router.put('/1.0/loadbalancer/:amphora_id/:lb_id/haproxy', async (request, response) => {
     const { amphora_id: amphoraId, lb_id: lbId } = request.params;

@@ -1,5 +1,5 @@
-import { Router } from 'express';
-import type { ModelService } from '../../render/model-service.ts';
+import { Router } from '../router.ts';
+import type { ModelService } from '../../model/service.ts';
 import { readBody } from '../request-body.ts';
 import { sendReply } from '../respond.ts';
 
@@ -9,7 +9,7 @@ import { sendReply } from '../respond.ts';
  * statuses amphoractl builds its status tree from.
  */
 export function modelRouter(service: ModelService): Router {
-  const router = Router({ strict: true, caseSensitive: true });
+  const router = new Router();
   router.put('/1.0/loadbalancer/:amphora_id/:lb_id/model', async (request, response) => {
     sendReply(response, await service.put(request.params.amphora_id, request.params.lb_id, await readBody(request)));
   });

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router } from '../router.ts';
 import type { PlugService } from '../../network/plug-service.ts';
 import { readJsonBody } from '../request-body.ts';
 import { sendReply } from '../respond.ts';
@@ -8,7 +8,7 @@ const PLUG_BODY_LIMIT = 64 * 1024;
 
 /** VIP and member network plugging (network.md §4). */
 export function plugRouter(service: PlugService): Router {
-  const router = Router({ strict: true, caseSensitive: true });
+  const router = new Router();
   router.post('/1.0/plug/vip/:vip', async (request, response) => {
     sendReply(response, await service.plugVip(request.params.vip, await readJsonBody(request, PLUG_BODY_LIMIT)));
   });

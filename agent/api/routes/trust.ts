@@ -1,17 +1,16 @@
 import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import { Router, type Request } from 'express';
+import { Router, type ApiRequest } from '../router.ts';
 import type { AgentContext } from '../../context.ts';
-import { ClientCaError, ClientCaLockoutError, replaceClientCa } from '../../certs/client-ca.ts';
+import { uploadClientCa, type TlsReload } from '../../certs/agent-certificate-service.ts';
 import { readTrust } from '../../certs/trust.ts';
-import { appError } from '../errors.ts';
 import { readBody } from '../request-body.ts';
 import { sendJson } from '../respond.ts';
 
 const CLIENT_CA_BODY_LIMIT = 1024 * 1024;
 
 /** The client's certificate chain as it was verified at the handshake, leaf first. */
-function presentedChain(request: Request): X509Certificate[] {
+function presentedChain(request: ApiRequest): X509Certificate[] {
   const chain: X509Certificate[] = [];
   let current = (request.socket as TLSSocket).getPeerCertificate(true);
   const seen = new Set<string>();
@@ -23,14 +22,14 @@ function presentedChain(request: Request): X509Certificate[] {
   return chain;
 }
 
-function forceRequested(request: Request): boolean {
-  const value = new URL(request.originalUrl, 'https://agent').searchParams.get('force');
+function forceRequested(request: ApiRequest): boolean {
+  const value = request.query.get('force');
   return value !== null && ['true', '1', 'yes'].includes(value.toLowerCase());
 }
 
 /** Extension routes: the client CA bundle and what the agent trusts and presents. */
-export function trustRouter(context: AgentContext, reloadTlsMaterial: () => Promise<void>): Router {
-  const router = Router({ strict: true, caseSensitive: true });
+export function trustRouter(context: AgentContext, reloadTlsMaterial: TlsReload): Router {
+  const router = new Router();
 
   router.get('/1.0/trust', async (_request, response) => {
     sendJson(response, 200, await readTrust(context.config.current));
@@ -39,18 +38,7 @@ export function trustRouter(context: AgentContext, reloadTlsMaterial: () => Prom
   router.put('/1.0/client-ca', async (request, response) => {
     const body = await readBody(request, CLIENT_CA_BODY_LIMIT);
     const force = forceRequested(request);
-    const installed = await context.locks.run('client-ca', async () => {
-      let bundle: X509Certificate[];
-      try {
-        bundle = await replaceClientCa(context.config.current.amphora_agent.agent_server_ca, body, { presentedChain: presentedChain(request), force });
-      } catch (error) {
-        if (error instanceof ClientCaError) throw appError(400, 'Invalid request', error.message);
-        if (error instanceof ClientCaLockoutError) throw appError(409, 'Refused: the client CA would lock out this client', error.message);
-        throw error;
-      }
-      await reloadTlsMaterial();
-      return bundle;
-    });
+    const installed = await uploadClientCa(context, body, { presentedChain: presentedChain(request), force }, reloadTlsMaterial);
     request.log.info({ force, fingerprints: installed.map((ca) => ca.fingerprint256) }, 'client CA bundle replaced');
     sendJson(response, 202, { message: 'OK' });
   });

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { CliError } from '../../../agent/cli/errors.ts';
 import { formatList, formatShow, renderTable } from '../../../agent/cli/output.ts';
 import { operatingStatuses, statusTree } from '../../../agent/cli/status.ts';
-import { validateModel, type LoadBalancerModel } from '../../../agent/render/model.ts';
+import { validateModel } from '../../../agent/model/validation.ts';
+import type { LoadBalancerModel } from '../../../agent/model/types.ts';
 
 test('show prints a Field/Value box, sorted, with openstack spellings of values', () => {
   const text = formatShow({ name: 'lb1', admin_state_up: true, description: null, listeners: ['l1', 'l2'] }, { format: 'table', columns: [] });

@@ -8,7 +8,7 @@ import { parseInvocation } from '../../../agent/cli/commands.ts';
 import { resolveConnection } from '../../../agent/cli/connection.ts';
 import { errorLine } from '../../../agent/cli/client.ts';
 import { CliError } from '../../../agent/cli/errors.ts';
-import { pick } from '../../../agent/cli/resources.ts';
+import { pick } from '../../../agent/cli/fleet.ts';
 
 const cliError = (pattern: RegExp) => (error: unknown) => error instanceof CliError && pattern.test(error.message);
 

@@ -72,9 +72,12 @@ test('interpolation: $name, ${group.name}, $$ and \\$', () => {
   assert.throws(() => parseConfigText('[haproxy_amphora]\nbase_path = $unknown_option\n', 't'), /unknown option/u);
 });
 
-test('unknown groups and options are ignored', () => {
-  const config = parseConfigText('[nova]\nfoo = bar\n[haproxy_amphora]\nuser_log_facility = 3\n', 't');
-  assert.equal(config.haproxy_amphora.bind_port, 9443);
+test('unknown groups and options are ignored, the known ones beside them still read', () => {
+  const config = parseConfigText('[nova]\nfoo = bar\n[haproxy_amphora]\nno_such_option = 1\nbind_port = 9555\n[amphora_agent]\nuser_log_facility = 3\n', 't');
+  assert.equal(config.haproxy_amphora.bind_port, 9555);
+  assert.equal(config.amphora_agent.user_log_facility, 3);
+  assert.equal('nova' in config, false);
+  assert.equal('no_such_option' in config.haproxy_amphora, false);
 });
 
 test('files then config dirs, later values win', async () => {
@@ -102,6 +105,13 @@ test('default search looks in ~/.octavia, ~, /etc/octavia, /etc', async () => {
   const sources = defaultConfigSources(home);
   assert.ok(sources.files.includes(join(home, '.octavia', 'amphora-agent.conf')));
   assert.ok(sources.directories.includes(join(home, 'amphora-agent.conf.d')));
+  // What is found is also read: the file's value, then the directory's override of it.
+  await writeFile(join(home, '.octavia', 'amphora-agent.conf'), '[haproxy_amphora]\nbind_port = 9601\nbase_path = /from-file\n');
+  await writeFile(join(home, 'amphora-agent.conf.d', 'override.conf'), '[haproxy_amphora]\nbase_path = /from-dir\n');
+  const mine = { files: sources.files.filter((file) => file.startsWith(home)), directories: sources.directories.filter((dir) => dir.startsWith(home)) };
+  const config = buildConfig(readSources(mine));
+  assert.equal(config.haproxy_amphora.bind_port, 9601);
+  assert.equal(config.haproxy_amphora.base_path, '/from-dir');
 });
 
 test('live config: mutable options change, immutable ones keep their start-up value', () => {

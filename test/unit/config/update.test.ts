@@ -9,6 +9,7 @@ import { LiveConfig } from '../../../agent/config/live-config.ts';
 import { ConfigRefusal, updateAgentConfigFile } from '../../../agent/config/update.ts';
 import { writePki } from '../../../agent/certs/dev-pki.ts';
 import { checkStartable } from '../../../agent/startup-checks.ts';
+import { errorMessage } from '../../../agent/util/errors.ts';
 
 async function setup() {
   const directory = await mkdtemp(join(tmpdir(), 'config-update-'));
@@ -143,8 +144,8 @@ test('a heartbeat key interpolated into another option never shows in an error o
     await assert.rejects(
       updateAgentConfigFile(live, `[health_manager]\nheartbeat_key = ${key}\n[haproxy_amphora]\nbind_port = \${health_manager.heartbeat_key}\n`, logger, checkStartable),
       (error: unknown) => {
-        assert.match(String((error as Error).message), /bind_port = <secret>/u);
-        assert.ok(!String((error as Error).message).includes(key));
+        assert.match(errorMessage(error), /bind_port = <secret>/u);
+        assert.ok(!errorMessage(error).includes(key));
         return true;
       },
     );

@@ -24,7 +24,7 @@ async function withStore(content: string | undefined, body: (store: CounterStore
 
 test('worked example: deltas against stored counters, file rewritten in the reference format', async () => {
   await withStore('{"L": {"bin": 1, "bout": 2}}', async (store, path) => {
-    const message = buildMessage('amp', 0, { listeners: [{ listenerId: 'L', status: 'OPEN', counters: row }], pools: [], problems: [] }, store);
+    const message = buildMessage('amp', 0, { listeners: [{ listenerId: 'L', status: 'OPEN', counters: row }], pools: [], problems: [], silent: [] }, store);
     assert.deepEqual(message.listeners.get('L')!.stats, { tx: 8n, rx: 4n, conns: 0n, totconns: 0n, ereq: 5n });
     await store.persist();
     assert.equal(await readFile(path, 'utf8'), '{"L": {"bin": 5, "bout": 10, "ereq": 5, "stot": 0}}');

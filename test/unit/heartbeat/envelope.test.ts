@@ -11,7 +11,7 @@ import {
   signPayload,
   verifySigned,
 } from '../../../agent/heartbeat/envelope.ts';
-import { VECTORS } from './vectors.ts';
+import { VECTORS } from '../../helpers/heartbeat-vectors.ts';
 
 /** Canonical zlib (what CPython links) as pako reproduces it: the reference's exact bytes. */
 const referenceDeflate = (json: string) => Buffer.from(deflate(Buffer.from(json, 'utf8'), { level: 9, legacyHash: true }));

@@ -3,16 +3,14 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
 import { pathsFor } from '../../../agent/config/paths.ts';
 import { buildConfig } from '../../../agent/config/load.ts';
 import { collectLvs, type LvsCommands } from '../../../agent/heartbeat/lvs-collector.ts';
 import { parseIpvsadm, parseLvsConfig, parseProcIpVs } from '../../../agent/heartbeat/lvs-parse.ts';
-import * as F from './lvs-fixtures.ts';
+import * as F from '../../helpers/lvs-fixtures.ts';
 
-test('this kernel has no IPVS, which is why recorded outputs are used here', () => {
-  assert.equal(existsSync('/proc/net/ip_vs'), false);
-});
+// The parsers and the collector get recorded ipvsadm and /proc/net/ip_vs outputs (the
+// commands are injected), so these tests mean the same on a kernel with IPVS and without.
 
 test('parses the dual-stack reference config (VIPs, members by position, disabled last)', () => {
   const text = `# Configuration for Listener 9b7d7a52-0f3e-4c8e-8d0e-3f4c2a1b0c01
@@ -186,6 +184,36 @@ test('failing commands still report the listeners: no stats, members RESTARTING,
     assert.equal(result.pools[0]!.members.get(F.MEMBER_UP), 'RESTARTING');
     assert.equal(result.pools[0]!.members.get(F.MEMBER_DISABLED), 'MAINT');
     assert.deepEqual(result.problems.map((problem) => problem.source).sort(), ['ipvsadm', `lvs ${F.LISTENER_ID}`]);
+  } finally {
+    await rm(l.dir, { recursive: true, force: true });
+  }
+});
+
+test('one ipvsadm call per pass: current connections come from the kernel table', async () => {
+  const l = await layout(F.PROC_IP_VS.replace('0A000023:0D05      Masq    2      0', '0A000023:0D05      Masq    2      7'));
+  try {
+    const result = await collectLvs(options(l));
+    assert.deepEqual(l.calls.filter((call) => call.includes('ipvsadm')), ['amphora-haproxy ipvsadm -Ln --stats --exact']);
+    assert.equal(result.listeners.find((listener) => listener.listenerId === F.LISTENER_ID)?.counters?.scur, 7n);
+  } finally {
+    await rm(l.dir, { recursive: true, force: true });
+  }
+});
+
+test('commands that miss the deadline cost the statistics, never the listeners', async () => {
+  const l = await layout(F.PROC_IP_VS);
+  const never = new Promise<string>(() => undefined);
+  const stalled: LvsCommands = { ipvsadm: async () => never, readIpVs: async () => never };
+  try {
+    const started = Date.now();
+    const result = await collectLvs({ ...options(l), timeoutMs: 200, commands: stalled });
+    assert.ok(Date.now() - started < 1500, 'the pass ends at its deadline');
+    assert.deepEqual(result.listeners.map((listener) => [listener.listenerId, listener.status, listener.counters]), [
+      [F.LISTENER_ID, 'OPEN', undefined],
+      [F.EMPTY_LISTENER_ID, 'OPEN', { bin: 0n, bout: 0n, scur: 0n, stot: 0n, ereq: 0n }],
+    ]);
+    assert.equal(result.pools[0]!.members.get(F.MEMBER_UP), 'RESTARTING');
+    assert.ok(result.problems.some((problem) => problem.source === 'ipvsadm' && /deadline/u.test(problem.message)));
   } finally {
     await rm(l.dir, { recursive: true, force: true });
   }

@@ -1,8 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { NetworkStatsSampler, readNetworkStats } from '../../../agent/info/network-stats.ts';
 import { runCommand } from '../../../agent/util/run-command.ts';
 import { createVethLab } from '../../helpers/veth-lab.ts';
+
+const NETNS_DIR = '/run/netns';
 
 test('interface counters are read inside the namespace: eth* links only, the kernel byte counts', { timeout: 30_000 }, async (t) => {
   const lab = createVethLab();
@@ -14,8 +19,12 @@ test('interface counters are read inside the namespace: eth* links only, the ker
   await lab.addVeth({ namespace: amphora, name: 'other0', peerNamespace: tenant, peerName: 'p0' });
   await lab.ip(amphora, 'addr', 'add', '203.0.113.10/24', 'dev', 'eth1');
   await lab.ip(tenant, 'addr', 'add', '203.0.113.1/24', 'dev', 'p1');
-  // Traffic both ways: ARP, then a refused TCP connection (SYN in, RST out).
-  for (let i = 0; i < 3; i++) await runCommand('ip', ['netns', 'exec', tenant, 'curl', '-s', '-m', '1', 'http://203.0.113.10:9/']);
+  // Traffic both ways: ARP, then a refused TCP connection (SYN in, RST out). curl's exit 7
+  // ("couldn't connect") proves the RST came back; a timeout or a failed `ip` is another code.
+  for (let i = 0; i < 3; i++) {
+    const attempt = await runCommand('ip', ['netns', 'exec', tenant, 'curl', '-s', '-m', '1', 'http://203.0.113.10:9/']);
+    assert.equal(attempt.exitCode, 7, `connection attempt ${i}: ${attempt.output}`);
+  }
 
   const sysfs = async (link: string, counter: string) => Number(await lab.exec(amphora, 'cat', `/sys/class/net/${link}/statistics/${counter}`));
   const before = { tx: await sysfs('eth1', 'tx_bytes'), rx: await sysfs('eth1', 'rx_bytes') };
@@ -30,8 +39,14 @@ test('interface counters are read inside the namespace: eth* links only, the ker
   assert.ok(Number.isInteger(stats.eth7!.network_rx) && Number.isInteger(stats.eth7!.network_tx));
 });
 
-test('a namespace that does not exist yet has no interfaces', async () => {
-  assert.deepEqual(await readNetworkStats('t-no-such-namespace-for-sure'), {});
+test('a namespace that does not exist yet has no interfaces; a failing `ip` is an error, not an empty answer', async (t) => {
+  assert.deepEqual(await readNetworkStats(`t-none-${randomBytes(3).toString('hex')}`), {});
+  // A name under /run/netns that is no namespace mount: the real `ip -n` refuses to enter it.
+  const broken = `t-broken-${randomBytes(3).toString('hex')}`;
+  await mkdir(NETNS_DIR, { recursive: true });
+  await writeFile(join(NETNS_DIR, broken), '');
+  t.after(() => rm(join(NETNS_DIR, broken), { force: true }));
+  await assert.rejects(readNetworkStats(broken), /ip link show failed/u);
 });
 
 test('the sampler reads at most once per period and shares a sample between callers', async () => {

@@ -4,10 +4,11 @@ import { test } from 'node:test';
 import { baseRenderContext } from '../../../agent/render/context.ts';
 import { aclLine, renderHaproxy } from '../../../agent/render/haproxy.ts';
 import { renderLvs } from '../../../agent/render/lvs.ts';
-import { OWASP_SUITE_B_CIPHERS, validateModel, type LoadBalancerModel } from '../../../agent/render/model.ts';
+import { OWASP_SUITE_B_CIPHERS, type LoadBalancerModel } from '../../../agent/model/types.ts';
+import { validateModel } from '../../../agent/model/validation.ts';
 import { haproxyPeerName as peerName } from '../../../agent/haproxy/peer-name.ts';
 import { haproxyWord, RenderError, templatePath } from '../../../agent/render/template-engine.ts';
-import { fixtureB, listenerOf, poolOf, tlsMaterial, udpFixture, type Json } from './fixtures.ts';
+import { fixtureB, listenerOf, poolOf, tlsMaterial, udpFixture, type Json } from '../../helpers/model-fixtures.ts';
 
 function refusedAt(model: Json, path: string): string {
   const result = validateModel(model);

@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AgentMetrics } from '../../../agent/metrics/agent-metrics.ts';
+import { renderFamilies } from '../../../agent/metrics/exposition.ts';
+import { isValidExpositionLine } from '../../../agent/metrics/haproxy-translation.ts';
+
+test('the agent\'s own metrics render as valid exposition with cumulative histogram buckets', () => {
+  const metrics = new AgentMetrics();
+  metrics.apiRequest('/1.0/info', 'GET', 200, 0.003);
+  metrics.apiRequest('/1.0/info', 'GET', 200, 0.2);
+  metrics.apiRequest('/1.0/loadbalancer/:lb_id/haproxy', 'PUT', 400, 0.07);
+  metrics.heartbeat({ datagrams: 1, sent: 1, bytes: 812, skipped: false });
+  metrics.heartbeat({ datagrams: 1, sent: 0, bytes: 820, skipped: false });
+  metrics.heartbeat({ datagrams: 0, sent: 0, bytes: 0, skipped: true });
+  metrics.reload('haproxy', true, 0.15);
+  metrics.reload('haproxy', false, 0.05);
+  metrics.configRefused('keepalived');
+  metrics.processRestart('haproxy', true);
+  const text = renderFamilies(metrics.families());
+  const lines = text.split('\n').slice(0, -1);
+  for (const line of lines) assert.ok(isValidExpositionLine(`${line}\n`), line);
+  const has = (line: string) => assert.ok(lines.includes(line), `missing ${line}\n${text}`);
+  has('amphora_agent_api_requests_total{route="/1.0/info",method="GET",code="200"} 2');
+  has('amphora_agent_api_requests_total{route="/1.0/loadbalancer/:lb_id/haproxy",method="PUT",code="400"} 1');
+  has('amphora_agent_api_request_duration_seconds_bucket{route="/1.0/info",method="GET",le="0.005"} 1');
+  has('amphora_agent_api_request_duration_seconds_bucket{route="/1.0/info",method="GET",le="0.1"} 1');
+  has('amphora_agent_api_request_duration_seconds_bucket{route="/1.0/info",method="GET",le="0.25"} 2');
+  has('amphora_agent_api_request_duration_seconds_bucket{route="/1.0/info",method="GET",le="+Inf"} 2');
+  has('amphora_agent_api_request_duration_seconds_count{route="/1.0/info",method="GET"} 2');
+  has('# TYPE amphora_agent_api_request_duration_seconds histogram');
+  has('amphora_agent_heartbeats_total 3');
+  has('amphora_agent_heartbeats_skipped_total 1');
+  has('amphora_agent_heartbeat_datagrams_sent_total 1');
+  has('amphora_agent_heartbeat_send_failures_total 1');
+  has('amphora_agent_heartbeat_last_datagram_bytes 820');
+  has('amphora_agent_heartbeat_datagram_bytes_sum 1632');
+  has('amphora_agent_heartbeat_datagram_bytes_count 2');
+  has('amphora_agent_reloads_total{daemon="haproxy",result="ok"} 1');
+  has('amphora_agent_reloads_total{daemon="haproxy",result="failed"} 1');
+  has('amphora_agent_reload_seconds_total{daemon="haproxy"} 0.2');
+  has('amphora_agent_config_refusals_total{kind="keepalived"} 1');
+  has('amphora_agent_process_restarts_total{daemon="haproxy",result="ok"} 1');
+  // One HELP and one TYPE per family.
+  const types = lines.filter((line) => line.startsWith('# TYPE ')).map((line) => line.split(' ')[2]);
+  assert.equal(new Set(types).size, types.length);
+});
