@@ -84,7 +84,9 @@ test('release tarball + element install: the installed wrapper runs a working ag
     const withRamfs = join(work, 'root-ramfs');
     await mkdir(join(withRamfs, 'usr/lib/systemd/system'), { recursive: true });
     await writeFile(join(withRamfs, 'usr/lib/systemd/system/certs-ramfs.service'), '[Service]\nType=oneshot\nExecStart=/bin/true\n');
-    await writeFile(join(withRamfs, 'usr/lib/systemd/system/amphora-agent.service'), unit);
+    for (const name of ['amphora-agent.service', 'prometheus-proxy.service']) {
+      await writeFile(join(withRamfs, 'usr/lib/systemd/system', name), await readFile(join(root, 'usr/lib/systemd/system', name), 'utf8'));
+    }
     const enabledRamfs = enable(withRamfs);
     assert.equal(enabledRamfs.status, 0, enabledRamfs.stderr);
     assert.match(await readFile(join(withRamfs, 'etc/systemd/system/amphora-agent.service.d/certs-ramfs.conf'), 'utf8'), /^Requires=certs-ramfs\.service$/mu);
