@@ -3,10 +3,13 @@
 # (haproxy, keepalived, network tools, the reference Octavia libraries for interop tests), npm
 # when the machine has none, and the project's npm packages, which include the Node LTS runtime
 # every script runs on. Safe to run again: it only installs what is missing.
+# Usage: scripts/setup.sh [--image]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(haproxy keepalived iproute2 ipvsadm nftables openssl procps curl python3-octavia)
+# --image: also what `npm run image` and `npm run test:vm` need.
+[ "${1:-}" = "--image" ] && packages+=(debootstrap qemu-system-x86 qemu-utils e2fsprogs binutils)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()

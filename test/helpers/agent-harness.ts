@@ -209,12 +209,11 @@ export function httpsCall(options: {
 }
 
 /** Runs calls through Octavia's real control-plane client (test/interop/octavia_client.py). */
-export async function runOctaviaClient(
-  agent: AgentHandle,
-  calls: Record<string, unknown>[],
-): Promise<{ ok: boolean; value?: unknown; error?: string; message?: string }[]> {
-  const input = JSON.stringify({
-    connection: {
+export type OctaviaResult = { ok: boolean; value?: unknown; error?: string; message?: string };
+
+export async function runOctaviaClient(agent: AgentHandle, calls: Record<string, unknown>[]): Promise<OctaviaResult[]> {
+  return runOctaviaCalls(
+    {
       amphora_id: agent.amphoraId,
       address: '127.0.0.1',
       port: agent.port,
@@ -224,7 +223,12 @@ export async function runOctaviaClient(
       base_cert_dir: agent.certDir,
     },
     calls,
-  });
+  );
+}
+
+/** Octavia's own client (test/interop/octavia_client.py) against any agent, e.g. one in a VM. */
+export async function runOctaviaCalls(connection: Record<string, unknown>, calls: Record<string, unknown>[]): Promise<OctaviaResult[]> {
+  const input = JSON.stringify({ connection, calls });
   const child = spawn('/usr/bin/python3', [join(REPO_ROOT, 'test', 'interop', 'octavia_client.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -233,7 +237,7 @@ export async function runOctaviaClient(
   child.stdin.end(input);
   const code = await new Promise<number | null>((done) => child.once('exit', done));
   if (code !== 0) throw new Error(`octavia client failed (${code}):\n${stderr}`);
-  return (JSON.parse(stdout) as { results: { ok: boolean; value?: unknown; error?: string; message?: string }[] }).results;
+  return (JSON.parse(stdout) as { results: OctaviaResult[] }).results;
 }
 
 export interface CtlResult {

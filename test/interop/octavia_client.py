@@ -100,7 +100,7 @@ def op_client(driver, amphora, call):
 
 # HAProxy lifecycle calls (load balancer config, actions, listener certificates) -------------
 # A load balancer is described by {"lb_id", "listener_id", "pool_id", "port", "member_ports",
-# "connection_limit"}; it is rebuilt as Octavia data models for every call, and Octavia's own
+# "connection_limit", optional "vip_address" and "member_address" (default 127.0.0.1)}; it is rebuilt as Octavia data models for every call, and Octavia's own
 # combined-listener Jinja templater renders its haproxy.cfg inside update_amphora_listeners.
 
 def build_loadbalancer(amphora, call):
@@ -109,7 +109,8 @@ def build_loadbalancer(amphora, call):
     amphora.role = constants.ROLE_STANDALONE
     amphora.vrrp_ip = "127.0.0.1"
     members = [
-        data_models.Member(id="member-%d" % index, ip_address="127.0.0.1", protocol_port=port,
+        data_models.Member(id="member-%d" % index, ip_address=call.get("member_address", "127.0.0.1"),
+                           protocol_port=port,
                            weight=1, enabled=True, backup=False,
                            provisioning_status=constants.ACTIVE,
                            operating_status=constants.ONLINE)
@@ -128,7 +129,7 @@ def build_loadbalancer(amphora, call):
                                     default_pool=pool, default_pool_id=pool.id, pools=[pool],
                                     provisioning_status=constants.ACTIVE,
                                     operating_status=constants.ONLINE)
-    vip = data_models.Vip(ip_address="127.0.0.1")
+    vip = data_models.Vip(ip_address=call.get("vip_address", "127.0.0.1"))
     loadbalancer = data_models.LoadBalancer(id=call["lb_id"], project_id="interop-project",
                                             vip=vip, listeners=[listener],
                                             amphorae=[amphora], pools=[pool], enabled=True,
@@ -188,7 +189,7 @@ def op_upload_cert(driver, amphora, call):
 
 # UDP/SCTP (keepalived LVS) listener calls ---------------------------------------------------
 # An LVS listener is described by {"lb_id", "listener_id", "port", "enabled", "namespace",
-# optional "pool_id", "member_ports", "monitor_id"}; it is rebuilt as Octavia data models for
+# optional "pool_id", "member_ports", "monitor_id", "vip_address", "member_address"}; it is rebuilt as Octavia data models for
 # every call. Octavia's LvsJinjaTemplater renders it inside update_amphora_listeners. The
 # rendered `net_namespace` is Octavia's AMPHORA_NAMESPACE constant, set to the test's own
 # namespace here so the test never depends on a namespace it did not create.
@@ -202,7 +203,8 @@ def build_lvs_loadbalancer(amphora, call):
     pool = None
     if call.get("pool_id"):
         members = [
-            data_models.Member(id="lvs-member-%d" % index, ip_address="127.0.0.1",
+            data_models.Member(id="lvs-member-%d" % index,
+                               ip_address=call.get("member_address", "127.0.0.1"),
                                protocol_port=port, weight=1, enabled=True, backup=False,
                                provisioning_status=constants.ACTIVE,
                                operating_status=constants.ONLINE)
@@ -230,7 +232,7 @@ def build_lvs_loadbalancer(amphora, call):
                                     pools=[pool] if pool else [],
                                     provisioning_status=constants.ACTIVE,
                                     operating_status=constants.ONLINE)
-    vip = data_models.Vip(ip_address="127.0.0.1")
+    vip = data_models.Vip(ip_address=call.get("vip_address", "127.0.0.1"))
     loadbalancer = data_models.LoadBalancer(id=call["lb_id"], project_id="interop-project",
                                             vip=vip, listeners=[listener], additional_vips=[],
                                             amphorae=[amphora], pools=[pool] if pool else [],
