@@ -120,7 +120,7 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
   logger.info({ address, port, configFiles: sources.files }, 'amphora agent listening');
   if (dev) printDevBanner(dev, port);
   const expiryWarnings = startExpiryWarnings(context);
-  const metricsProxy = startAgentMetricsProxy(context, haproxy.processes.kind);
+  const metricsProxy = startAgentMetricsProxy(context);
 
   const stop = async () => {
     expiryWarnings.stop();

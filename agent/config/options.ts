@@ -46,9 +46,9 @@ export const OPTION_TABLE = {
     ),
     systemd_unit_dir: stringOption('/usr/lib/systemd/system', 'Where generated systemd units are written.'),
     prometheus_proxy: choiceOption(
-      ['auto', 'agent', 'off'],
-      'auto',
-      'Who serves 127.0.0.1:9102 in network_namespace, where PROMETHEUS listeners forward: the agent itself (agent), nobody (off, the prometheus-proxy unit does); auto = the agent with the direct process manager.',
+      ['agent', 'off'],
+      'agent',
+      'Who serves 127.0.0.1:9102 in network_namespace, where PROMETHEUS listeners forward: the agent itself (agent), or not the agent (off: the prometheus-proxy unit runs it as its own process, as the reference image does).',
     ),
     certificate_expiry_warning_days: integerOption(
       30,

@@ -5,14 +5,14 @@ import { MetricsProxy, OCTAVIA_PROXY_ADDRESS } from './proxy-server.ts';
 import { OCTAVIA_EXPORTER } from './upstream.ts';
 
 /**
- * The metrics endpoint served from the agent's own process (docs/metrics.md says why): on with
- * `[amphora_agent] prometheus_proxy = agent`, or `auto` under the direct process manager; under
- * systemd the image's prometheus-proxy unit serves it. Undefined when the agent does not. The
- * agent's own metrics (`amphora_agent_*`) follow haproxy's and the UDP/SCTP listeners'.
+ * The metrics endpoint served from the agent's own process under either process manager
+ * (docs/metrics.md says why): `[amphora_agent] prometheus_proxy = agent`, the default.
+ * Undefined with `off`, when the image's prometheus-proxy unit serves it instead. The agent's
+ * own metrics (`amphora_agent_*`) follow haproxy's and the UDP/SCTP listeners'.
  */
-export function startAgentMetricsProxy(context: AgentContext, processManager: 'systemd' | 'direct'): MetricsProxy | undefined {
+export function startAgentMetricsProxy(context: AgentContext): MetricsProxy | undefined {
   const { prometheus_proxy: mode, network_namespace: namespace } = context.config.current.amphora_agent;
-  if (mode === 'off' || (mode === 'auto' && processManager !== 'direct')) return undefined;
+  if (mode === 'off') return undefined;
   const proxy = new MetricsProxy({
     namespace,
     listen: { ...OCTAVIA_PROXY_ADDRESS },

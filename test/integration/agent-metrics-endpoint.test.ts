@@ -37,7 +37,7 @@ function scrape(namespace: string, port: number): Promise<{ status: number; body
 test('the agent serves the PROMETHEUS listener\'s metrics and its own', { timeout: 90_000 }, async () => {
   const namespace = createTestNamespace();
   const agent = await startAgentProcess({
-    extraConfig: { amphora_agent: [`network_namespace = ${namespace.name}`, 'prometheus_proxy = auto'] },
+    extraConfig: { amphora_agent: [`network_namespace = ${namespace.name}`, 'prometheus_proxy = agent'] },
   });
   const lbId = randomUUID();
   try {

@@ -76,6 +76,9 @@ test('release tarball + element install: the installed wrapper runs a working ag
     assert.equal(enabled.status, 0, enabled.stderr);
     // Links point into the image (absolute in the image root), so they are read, not followed.
     assert.match(await readlink(join(root, 'etc/systemd/system/multi-user.target.wants/amphora-agent.service')), /\/amphora-agent\.service$/u);
+    // The agent serves the metrics endpoint itself: the unit is installed, not enabled.
+    await readFile(join(root, 'usr/lib/systemd/system/prometheus-proxy.service'), 'utf8');
+    await assert.rejects(readlink(join(root, 'etc/systemd/system/multi-user.target.wants/prometheus-proxy.service')));
     assert.match(await readlink(join(root, 'etc/systemd/system/amphora-agent.service.requires/var-lib-octavia-certs.mount')), /\/var-lib-octavia-certs\.mount$/u);
     const mount = await readFile(join(root, 'usr/lib/systemd/system/var-lib-octavia-certs.mount'), 'utf8');
     assert.match(mount, /^Type=tmpfs$/mu);
