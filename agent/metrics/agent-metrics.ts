@@ -9,7 +9,7 @@ interface Histogram {
   sum: number;
 }
 
-/** What one heartbeat did, as the heartbeat thread reports it. */
+/** What one heartbeat did, as the heartbeat loop reports it. */
 export interface HeartbeatOutcome {
   /** Datagrams built (0 when skipped or not encodable). */
   datagrams: number;
