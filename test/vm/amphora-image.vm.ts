@@ -1,7 +1,7 @@
 /**
  * The amphora image booted under qemu (TCG) with real systemd as PID 1, the agent started by its
  * unit with the default process_manager (auto → systemd), driven from the host by Octavia's own
- * client: info, details, a VIP plugged on a NIC hot-plugged through QMP, the haproxy lifecycle
+ * client: info, details, a VIP and a member network plugged on NICs hot-plugged through QMP, the haproxy lifecycle
  * with HTTP traffic from the host through the VIP to members on the host's loopback, heartbeats
  * decoded by Octavia's health-manager code, an agent restart and a guest reboot.
  *
@@ -32,6 +32,9 @@ const amphoraId = randomUUID();
 const lbId = randomUUID();
 const VIP = '10.0.3.10';
 const VIP_MAC = '52:54:00:b0:00:02';
+/** A member network port, hot-plugged as Nova's interface-attach does; 10.0.4.2 is the host's loopback there. */
+const MEMBER_MAC = '52:54:00:b0:00:03';
+const MEMBER_IP = '10.0.4.15';
 const LISTENER_PORT = 80;
 const UDP_LISTENER_PORT = 9999;
 
@@ -270,6 +273,32 @@ test('a NIC hot-plugged through QMP becomes the VIP; Octavia uploads a listener;
   });
 });
 
+/** From inside the amphora namespace, through the member network: a host member's name, or why not. */
+async function memberThroughMemberNetwork(): Promise<string> {
+  const fetchCommand = `fetch('http://10.0.4.2:${members.ports[0]}/').then((r) => r.text()).then((t) => console.log(t.trim()), (e) => console.log('error', e.cause?.code ?? e.message))`;
+  const result = await vm.exec(`ip netns exec amphora-haproxy /opt/amphora-agent/node_modules/node/bin/node -e "${fetchCommand}"`);
+  return result.output.trim();
+}
+
+test('a second NIC hot-plugged through QMP is plugged as a member network; the namespace reaches members through it', { timeout: 600_000 }, async () => {
+  await withJournal(async () => {
+    await vm.qmp('netdev_add', { type: 'user', id: 'membernet', net: '10.0.4.0/24' });
+    await vm.qmp('device_add', { driver: 'virtio-net-pci', id: 'membernic', netdev: 'membernet', mac: MEMBER_MAC });
+    const deadline = Date.now() + 120_000;
+    while (!(await vm.exec('ip -o link')).output.includes(MEMBER_MAC)) {
+      assert.ok(Date.now() < deadline, 'the guest never saw the hot-plugged member NIC');
+      await new Promise((done) => setTimeout(done, 2000));
+    }
+    const plug = await octavia([
+      { op: 'post_network_plug', mac: MEMBER_MAC, mtu: 1500, fixed_ips: [{ ip_address: MEMBER_IP, subnet: { cidr: '10.0.4.0/24', gateway: '10.0.4.2' } }] },
+    ]);
+    expectOk(plug);
+    const addresses = await vm.exec('ip netns exec amphora-haproxy ip -o -4 addr show');
+    assert.match(addresses.output, new RegExp(`eth2\\s+inet ${MEMBER_IP.replaceAll('.', '\\.')}/24`, 'u'), addresses.output);
+    assert.equal(await memberThroughMemberNetwork(), 'vm-member-1');
+  });
+});
+
 test('Octavia updates the agent configuration and rotates the server certificate', { timeout: 300_000 }, async () => {
   await withJournal(async () => {
     const changed = agentConfig(heartbeats.port).replace('heartbeat_interval = 3', 'heartbeat_interval = 2');
@@ -351,6 +380,8 @@ test('a guest reboot: the agent, the VIP namespace and the load balancer come ba
     while (seen.size < 2 && Date.now() < servedDeadline) seen = await serves(6);
     assert.deepEqual([...seen].sort(), ['vm-member-1', 'vm-member-2']);
     if (rotatedCertificate) assert.equal(await presentedCertificate(), rotatedCertificate, 'the rotated certificate survives the reboot');
+    // amphora-netns re-plugged the member network from the registry too.
+    assert.equal(await memberThroughMemberNetwork(), 'vm-member-1');
     const before2 = heartbeats.received.length;
     await heartbeats.waitFor(before2 + 1, 60_000);
   });
