@@ -11,45 +11,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runOctaviaClient, startAgentProcess, type AgentHandle } from '../helpers/agent-harness.ts';
 import { runCommand } from '../../agent/util/run-command.ts';
+import { vrrpConfig } from '../helpers/vrrp-fixtures.ts';
 
 const namespace = `t-vrrpi-${randomBytes(3).toString('hex')}`;
 let agent: AgentHandle;
-
-function vrrpConfig(basePath: string, extra = ''): string {
-  return [
-    'vrrp_script check_script {',
-    `    script ${basePath}/vrrp/check_script.sh`,
-    '    interval 5',
-    '    fall 2',
-    '    rise 2',
-    '}',
-    '',
-    'vrrp_instance interop {',
-    '    state BACKUP',
-    '    interface eth1',
-    '    virtual_router_id 1',
-    '    priority 90',
-    '    nopreempt',
-    '    accept',
-    extra,
-    '    advert_int 1',
-    '    authentication {',
-    '        auth_type PASS',
-    '        auth_pass abc1234',
-    '    }',
-    '    unicast_src_ip 192.0.2.4',
-    '    unicast_peer {',
-    '        192.0.2.5',
-    '    }',
-    '    virtual_ipaddress {',
-    '        192.0.2.10',
-    '    }',
-    '    track_script {',
-    '        check_script',
-    '    }',
-    '}',
-  ].join('\n');
-}
 
 before(async () => {
   for (const args of [

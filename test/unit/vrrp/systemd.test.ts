@@ -18,6 +18,7 @@ import { VrrpService } from '../../../agent/vrrp/service.ts';
 import { fakeSystemctl } from '../../helpers/fake-systemctl.ts';
 import { lifecycleContext } from '../../helpers/lifecycle-context.ts';
 import { startStandIn } from '../../helpers/stand-in-process.ts';
+import { vrrpConfig } from '../../helpers/vrrp-fixtures.ts';
 
 const TEMPLATES = '/usr/lib/python3/dist-packages/octavia/amphorae/backends/agent/api_server/templates';
 const namespace = `t-vrrpu-${randomBytes(3).toString('hex')}`;
@@ -36,42 +37,6 @@ function jinjaVrrpUnit(basePath: string): string {
     '    administrative_log_facility=1))',
   ].join('\n');
   return execFileSync('/usr/bin/python3', ['-c', script], { input: JSON.stringify({ base: basePath }) }).toString();
-}
-
-function vrrpConfig(basePath: string, extra = ''): string {
-  return [
-    'vrrp_script check_script {',
-    `    script ${basePath}/vrrp/check_script.sh`,
-    '    interval 5',
-    '    fall 2',
-    '    rise 2',
-    '}',
-    '',
-    'vrrp_instance g1 {',
-    '    state MASTER',
-    '    interface eth1',
-    '    virtual_router_id 1',
-    '    priority 100',
-    '    nopreempt',
-    '    accept',
-    extra,
-    '    advert_int 1',
-    '    authentication {',
-    '        auth_type PASS',
-    '        auth_pass abc1234',
-    '    }',
-    '    unicast_src_ip 192.0.2.4',
-    '    unicast_peer {',
-    '        192.0.2.5',
-    '    }',
-    '    virtual_ipaddress {',
-    '        192.0.2.10',
-    '    }',
-    '    track_script {',
-    '        check_script',
-    '    }',
-    '}',
-  ].join('\n');
 }
 
 before(async () => {
