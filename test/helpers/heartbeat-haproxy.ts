@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createServer as createTcpServer, type Socket } from 'node:net';
+import { startStandIn } from './stand-in-process.ts';
 import { queryStatsSocket } from '../../agent/haproxy/stats-socket.ts';
 import { freePort } from './free-port.ts';
 
@@ -102,6 +104,35 @@ backend prometheus-exporter-internal
     },
     async stop() {
       await stopChild();
+    },
+  };
+}
+
+export interface SilentHaproxy {
+  /** Connections the stats socket accepted (and never answered). */
+  queried(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * A running haproxy as the agent sees it (B/<lb>/haproxy.cfg, a live process carrying that path
+ * in its command line, the pid file) whose stats socket accepts connections and never answers.
+ */
+export async function startSilentHaproxy(basePath: string, lbId: string, configText = 'global\n'): Promise<SilentHaproxy> {
+  const configPath = join(basePath, lbId, 'haproxy.cfg');
+  await mkdir(join(basePath, lbId), { recursive: true });
+  await writeFile(configPath, configText);
+  const standIn = startStandIn('haproxy', '-f', configPath);
+  await writeFile(join(basePath, lbId, `${lbId}.pid`), `${standIn.pid}\n`);
+  const held: Socket[] = [];
+  const stuck = createTcpServer((socket) => held.push(socket));
+  await new Promise<void>((resolve) => stuck.listen(join(basePath, `${lbId}.sock`), resolve));
+  return {
+    queried: () => held.length,
+    async close() {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => stuck.close(resolve));
+      standIn.kill();
     },
   };
 }

@@ -1,16 +1,15 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { connect, createServer as createTcpServer, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { HeartbeatLoop, type BeatResult } from '../../agent/heartbeat/heartbeat-loop.ts';
 import { silentLogger } from '../../agent/util/logger.ts';
 import { heartbeatConfig, withTempDir } from '../helpers/heartbeat-config.ts';
-import { startHaproxyLb } from '../helpers/heartbeat-haproxy.ts';
+import { startHaproxyLb, startSilentHaproxy } from '../helpers/heartbeat-haproxy.ts';
 import { startPythonReceiver, type PythonReceiver } from '../helpers/heartbeat-receiver.ts';
-import { startStandIn } from '../helpers/stand-in-process.ts';
 
 const KEY = 'heartbeat-haproxy-key';
 
@@ -161,15 +160,8 @@ test('real haproxy: deltas match the traffic, survive a restart, and a dead memb
 test('a stats socket that accepts and never answers does not delay the heartbeat', { timeout: 30_000 }, async () => {
   await withTempDir('hb-stuck-', async (basePath) => {
     const lbId = randomUUID();
-    await mkdir(join(basePath, lbId));
-    await writeFile(join(basePath, lbId, 'haproxy.cfg'), 'global\n');
     // A live stand-in for a running haproxy whose socket is stuck.
-    const standIn = startStandIn('haproxy', '-f', join(basePath, lbId, 'haproxy.cfg'));
-    after(() => standIn.kill());
-    await writeFile(join(basePath, lbId, `${lbId}.pid`), `${standIn.pid}\n`);
-    const held: Socket[] = [];
-    const stuck = createTcpServer((socket) => held.push(socket));
-    await new Promise<void>((resolve) => stuck.listen(join(basePath, `${lbId}.sock`), resolve));
+    const silent = await startSilentHaproxy(basePath, lbId);
     const receiver = await startPythonReceiver('127.0.0.1', [KEY]);
     try {
       const config = heartbeatConfig({
@@ -185,7 +177,7 @@ test('a stats socket that accepts and never answers does not delay the heartbeat
       const received = await receiver.waitFor(3, 10_000);
       const elapsed = performance.now() - started;
       await loop.stop();
-      assert.ok(held.length >= 1, 'the stuck socket was queried');
+      assert.ok(silent.queried() >= 1, 'the stuck socket was queried');
       // Three beats at 0 s, 1 s and 2 s, each finished within its 300 ms collection budget.
       assert.ok(elapsed < 2900, `three heartbeats took ${elapsed} ms`);
       for (const beat of beats) {
@@ -198,8 +190,7 @@ test('a stats socket that accepts and never answers does not delay the heartbeat
       }
       assert.deepEqual(received.map((datagram) => datagram.results[KEY]!.ok!.seq), [0, 1, 2]);
     } finally {
-      for (const socket of held) socket.destroy();
-      await new Promise((resolve) => stuck.close(resolve));
+      await silent.close();
       await receiver.stop();
     }
   });

@@ -4,21 +4,18 @@
  * beats, and heartbeats are withheld after more so the control plane fails the amphora over.
  * Octavia's own receiver decodes every datagram.
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createTcpServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { HeartbeatLoop, RESTART_AFTER_SILENT_BEATS, WITHHOLD_AFTER_SILENT_BEATS } from '../../agent/heartbeat/heartbeat-loop.ts';
 import type { SilentLoadBalancer } from '../../agent/heartbeat/snapshot.ts';
 import { readPidFile, signal } from '../../agent/util/process-state.ts';
 import { silentLogger } from '../../agent/util/logger.ts';
 import { heartbeatConfig, withTempDir } from '../helpers/heartbeat-config.ts';
-import { startHaproxyLb } from '../helpers/heartbeat-haproxy.ts';
+import { startHaproxyLb, startSilentHaproxy } from '../helpers/heartbeat-haproxy.ts';
 import { startPythonReceiver } from '../helpers/heartbeat-receiver.ts';
-import { startStandIn } from '../helpers/stand-in-process.ts';
 
 const KEY = 'heartbeat-wedged-key';
 
@@ -100,18 +97,11 @@ test('a haproxy never heard from reports its configured listeners, not nothing',
   await withTempDir('hb-unheard-', async (basePath) => {
     const lbId = randomUUID();
     const listenerId = randomUUID();
-    const configPath = join(basePath, lbId, 'haproxy.cfg');
-    await mkdir(join(basePath, lbId));
-    await writeFile(
-      configPath,
+    const silent = await startSilentHaproxy(
+      basePath,
+      lbId,
       `global\n    stats socket ${join(basePath, `${lbId}.sock`)} mode 0666 level user\n\nfrontend ${listenerId}\n    mode http\n    bind 127.0.0.1:1\n\nfrontend prometheus-exporter-internal-endpoint\n    mode http\n`,
     );
-    const standIn = startStandIn('haproxy', '-f', configPath);
-    after(() => standIn.kill());
-    await writeFile(join(basePath, lbId, `${lbId}.pid`), `${standIn.pid}\n`);
-    const held: Socket[] = [];
-    const stuck = createTcpServer((socket) => held.push(socket));
-    await new Promise<void>((resolve) => stuck.listen(join(basePath, `${lbId}.sock`), resolve));
     const receiver = await startPythonReceiver('127.0.0.1', [KEY]);
     try {
       const config = heartbeatConfig({
@@ -128,8 +118,7 @@ test('a haproxy never heard from reports its configured listeners, not nothing',
       assert.deepEqual(Object.keys(message.listeners), [listenerId], 'the configured listener, internal proxies left out');
       assert.equal(message.listeners[listenerId]!.status, 'OPEN');
     } finally {
-      for (const socket of held) socket.destroy();
-      await new Promise((resolve) => stuck.close(resolve));
+      await silent.close();
       await receiver.stop();
     }
   });
