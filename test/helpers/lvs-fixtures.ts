@@ -1,5 +1,10 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildConfig } from '../../agent/config/load.ts';
+import { pathsFor, type AgentPaths } from '../../agent/config/paths.ts';
+import type { LvsCommands } from '../../agent/heartbeat/lvs-collector.ts';
 import { processesMentioning } from './haproxy-fixtures.ts';
 
 /**
@@ -176,3 +181,48 @@ export const PROC_IP_VS_EMPTY = `IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port Scheduler Flags
   -> RemoteAddress:Port Forward Weight ActiveConn InActConn
 `;
+
+export interface RecordedLvsLayout {
+  paths: AgentPaths;
+  /** The recorded outputs in place of ipvsadm and /proc/net/ip_vs (no IPVS in this kernel). */
+  commands: LvsCommands;
+  /** Every command asked for, as `<namespace> ipvsadm <args>` or `<namespace> /proc/net/ip_vs`. */
+  calls: string[];
+  remove(): Promise<void>;
+}
+
+/**
+ * base_path with the recorded listeners' keepalived configs: three running (one with a pool,
+ * one without, one disabled; our own pid stands for keepalived) and one dead; the checker
+ * started after the config was written. `procIpVs` and `ipvsadm` make those reads fail.
+ */
+export async function recordedLvsLayout(procIpVs: string | Error, ipvsadm: 'ok' | Error = 'ok'): Promise<RecordedLvsLayout> {
+  const dir = await mkdtemp(join(tmpdir(), 'lvs-recorded-'));
+  const paths = pathsFor(buildConfig(new Map([['haproxy_amphora', new Map([['base_path', [dir]]])]])));
+  await mkdir(paths.lvsDir, { recursive: true });
+  const write = async (id: string, config: string, running: boolean) => {
+    await writeFile(join(paths.lvsDir, `octavia-keepalivedlvs-${id}.conf`), config);
+    await writeFile(join(paths.lvsDir, `octavia-keepalivedlvs-${id}.pid`), running ? `${process.pid}\n` : '999999999\n');
+  };
+  await write(LISTENER_ID, LVS_CONFIG, true);
+  await write(EMPTY_LISTENER_ID, LVS_CONFIG_NO_POOL, true);
+  await write(DISABLED_LISTENER_ID, LVS_CONFIG_DISABLED, true);
+  await write('d1c2b3a4-0000-4000-8000-00000000dead', LVS_CONFIG_NO_POOL, false);
+  await writeFile(join(paths.lvsDir, `octavia-keepalivedlvs-${LISTENER_ID}.check.pid`), '1\n');
+  const past = new Date(Date.now() - 60_000);
+  await utimes(join(paths.lvsDir, `octavia-keepalivedlvs-${LISTENER_ID}.conf`), past, past);
+  const calls: string[] = [];
+  const commands: LvsCommands = {
+    async ipvsadm(args, namespace) {
+      calls.push(`${namespace} ipvsadm ${args.join(' ')}`);
+      if (ipvsadm instanceof Error) throw ipvsadm;
+      return args.includes('--stats') ? IPVSADM_STATS : IPVSADM_LN;
+    },
+    async readIpVs(namespace) {
+      calls.push(`${namespace} /proc/net/ip_vs`);
+      if (procIpVs instanceof Error) throw procIpVs;
+      return procIpVs;
+    },
+  };
+  return { paths, commands, calls, remove: () => rm(dir, { recursive: true, force: true }) };
+}

@@ -1,10 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathsFor } from '../../../agent/config/paths.ts';
-import { buildConfig } from '../../../agent/config/load.ts';
 import { collectLvs, type LvsCommands } from '../../../agent/heartbeat/lvs-collector.ts';
 import { parseIpvsadm, parseLvsConfig, parseProcIpVs } from '../../../agent/heartbeat/lvs-parse.ts';
 import * as F from '../../helpers/lvs-fixtures.ts';
@@ -81,45 +78,8 @@ test('reads the kernel table of the listener VIPs only', () => {
   assert.deepEqual([...v6.keys()], ['[fd79:35e2:9963:0:f816:3eff:feca:b7bf]:2222']);
 });
 
-interface Layout {
-  dir: string;
-  commands: LvsCommands;
-  calls: string[];
-  paths: ReturnType<typeof pathsFor>;
-}
-
-async function layout(procIpVs: string | Error, ipvsadm: 'ok' | Error = 'ok'): Promise<Layout> {
-  const dir = await mkdtemp(join(tmpdir(), 'hb-lvs-'));
-  const paths = pathsFor(buildConfig(new Map([['haproxy_amphora', new Map([['base_path', [dir]]])]])));
-  await mkdir(paths.lvsDir, { recursive: true });
-  const write = async (id: string, config: string, running: boolean) => {
-    await writeFile(join(paths.lvsDir, `octavia-keepalivedlvs-${id}.conf`), config);
-    // Our own pid stands for a running keepalived; 0 is never a live process.
-    await writeFile(join(paths.lvsDir, `octavia-keepalivedlvs-${id}.pid`), running ? `${process.pid}\n` : '999999999\n');
-  };
-  await write(F.LISTENER_ID, F.LVS_CONFIG, true);
-  await write(F.EMPTY_LISTENER_ID, F.LVS_CONFIG_NO_POOL, true);
-  await write(F.DISABLED_LISTENER_ID, F.LVS_CONFIG_DISABLED, true);
-  await write('d1c2b3a4-0000-4000-8000-00000000dead', F.LVS_CONFIG_NO_POOL, false);
-  const checkPid = join(paths.lvsDir, `octavia-keepalivedlvs-${F.LISTENER_ID}.check.pid`);
-  await writeFile(checkPid, '1\n');
-  const past = new Date(Date.now() - 60_000);
-  await utimes(join(paths.lvsDir, `octavia-keepalivedlvs-${F.LISTENER_ID}.conf`), past, past);
-  const calls: string[] = [];
-  const commands: LvsCommands = {
-    async ipvsadm(args, namespace) {
-      calls.push(`${namespace} ipvsadm ${args.join(' ')}`);
-      if (ipvsadm instanceof Error) throw ipvsadm;
-      return args.includes('--stats') ? F.IPVSADM_STATS : F.IPVSADM_LN;
-    },
-    async readIpVs(namespace) {
-      calls.push(`${namespace} /proc/net/ip_vs`);
-      if (procIpVs instanceof Error) throw procIpVs;
-      return procIpVs;
-    },
-  };
-  return { dir, commands, calls, paths };
-}
+type Layout = F.RecordedLvsLayout;
+const layout = F.recordedLvsLayout;
 
 const options = (l: Layout) => ({ paths: l.paths, namespace: 'amphora-haproxy', timeoutMs: 1000, commands: l.commands });
 
@@ -137,7 +97,7 @@ test('running, enabled UDP listeners: stats from ipvsadm, member statuses from t
     ]);
     assert.ok(l.calls.includes('amphora-haproxy ipvsadm -Ln --stats --exact'));
   } finally {
-    await rm(l.dir, { recursive: true, force: true });
+    await l.remove();
   }
 });
 
@@ -152,7 +112,7 @@ test('a config newer than the checker pid file turns missing members into RESTAR
     assert.equal(pool.members.get(F.MEMBER_GONE), 'RESTARTING');
     assert.equal(pool.members.get(F.MEMBER_UP_2), 'DRAIN');
   } finally {
-    await rm(l.dir, { recursive: true, force: true });
+    await l.remove();
   }
 });
 
@@ -168,7 +128,7 @@ test('an empty kernel table with a health monitor: pool DOWN, members DOWN, disa
       [F.MEMBER_DISABLED]: 'MAINT',
     });
   } finally {
-    await rm(l.dir, { recursive: true, force: true });
+    await l.remove();
   }
 });
 
@@ -185,7 +145,7 @@ test('failing commands still report the listeners: no stats, members RESTARTING,
     assert.equal(result.pools[0]!.members.get(F.MEMBER_DISABLED), 'MAINT');
     assert.deepEqual(result.problems.map((problem) => problem.source).sort(), ['ipvsadm', `lvs ${F.LISTENER_ID}`]);
   } finally {
-    await rm(l.dir, { recursive: true, force: true });
+    await l.remove();
   }
 });
 
@@ -196,7 +156,7 @@ test('one ipvsadm call per pass: current connections come from the kernel table'
     assert.deepEqual(l.calls.filter((call) => call.includes('ipvsadm')), ['amphora-haproxy ipvsadm -Ln --stats --exact']);
     assert.equal(result.listeners.find((listener) => listener.listenerId === F.LISTENER_ID)?.counters?.scur, 7n);
   } finally {
-    await rm(l.dir, { recursive: true, force: true });
+    await l.remove();
   }
 });
 
@@ -215,6 +175,6 @@ test('commands that miss the deadline cost the statistics, never the listeners',
     assert.equal(result.pools[0]!.members.get(F.MEMBER_UP), 'RESTARTING');
     assert.ok(result.problems.some((problem) => problem.source === 'ipvsadm' && /deadline/u.test(problem.message)));
   } finally {
-    await rm(l.dir, { recursive: true, force: true });
+    await l.remove();
   }
 });

@@ -1,11 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { buildConfig } from '../../../agent/config/load.ts';
-import { pathsFor } from '../../../agent/config/paths.ts';
-import type { LvsCommands } from '../../../agent/heartbeat/lvs-collector.ts';
 import { mergeFamilies, renderFamilies } from '../../../agent/metrics/exposition.ts';
 import { translateExposition, isValidExpositionLine } from '../../../agent/metrics/haproxy-translation.ts';
 import { collectLvsMetrics } from '../../../agent/metrics/lvs-metrics.ts';
@@ -13,32 +7,8 @@ import * as F from '../../helpers/lvs-fixtures.ts';
 
 // This kernel has no IPVS: ipvsadm's output is the recorded one the heartbeat tests use.
 
-async function layout(ipvsadm: 'ok' | Error = 'ok') {
-  const dir = await mkdtemp(join(tmpdir(), 'metrics-lvs-'));
-  const paths = pathsFor(buildConfig(new Map([['haproxy_amphora', new Map([['base_path', [dir]]])]])));
-  await mkdir(paths.lvsDir, { recursive: true });
-  const write = async (id: string, config: string, running: boolean) => {
-    await writeFile(join(paths.lvsDir, `octavia-keepalivedlvs-${id}.conf`), config);
-    // Our own pid stands for a running keepalived.
-    await writeFile(join(paths.lvsDir, `octavia-keepalivedlvs-${id}.pid`), running ? `${process.pid}\n` : '999999999\n');
-  };
-  await write(F.LISTENER_ID, F.LVS_CONFIG, true);
-  await write(F.EMPTY_LISTENER_ID, F.LVS_CONFIG_NO_POOL, true);
-  await write(F.DISABLED_LISTENER_ID, F.LVS_CONFIG_DISABLED, true);
-  await write('d1c2b3a4-0000-4000-8000-00000000dead', F.LVS_CONFIG, false);
-  const calls: string[] = [];
-  const commands: LvsCommands = {
-    async ipvsadm(args, namespace) {
-      calls.push(`${namespace} ipvsadm ${args.join(' ')}`);
-      if (ipvsadm instanceof Error) throw ipvsadm;
-      return args.includes('--stats') ? F.IPVSADM_STATS : F.IPVSADM_LN;
-    },
-    async readIpVs() {
-      throw new Error('not used for metrics');
-    },
-  };
-  return { paths, commands, calls, remove: () => rm(dir, { recursive: true, force: true }) };
-}
+/** The metrics read ipvsadm alone; /proc/net/ip_vs answers with an error if it were read. */
+const layout = (ipvsadm: 'ok' | Error = 'ok') => F.recordedLvsLayout(new Error('/proc/net/ip_vs is not read for metrics'), ipvsadm);
 
 const POOL = `${F.POOL_ID}:${F.LISTENER_ID}`;
 
