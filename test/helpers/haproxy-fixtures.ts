@@ -23,6 +23,25 @@ export async function startMembers(names: string[]): Promise<{ ports: number[]; 
 }
 
 
+/** The smallest haproxy.cfg the agent runs: a stats socket and one frontend answering `answer` itself. */
+export function answeringHaproxyConfig(socket: string, port: number, answer: string): string {
+  return [
+    'global',
+    `    stats socket ${socket} mode 0666 level user`,
+    '    maxconn 500',
+    'defaults',
+    '    mode http',
+    '    timeout connect 2s',
+    '    timeout client 5s',
+    '    timeout server 5s',
+    `frontend ${answer}`,
+    `    bind 127.0.0.1:${port}`,
+    '    mode http',
+    `    http-request return status 200 content-type text/plain string ${answer}`,
+    '',
+  ].join('\n');
+}
+
 export interface TestConfigOptions {
   basePath: string;
   lbId: string;

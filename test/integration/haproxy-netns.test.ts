@@ -9,7 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { HaproxyService } from '../../agent/haproxy/lifecycle.ts';
 import { runCommand } from '../../agent/util/run-command.ts';
 import { lifecycleContext } from '../helpers/lifecycle-context.ts';
-import { httpGet, killHaproxyUnder } from '../helpers/haproxy-fixtures.ts';
+import { answeringHaproxyConfig, httpGet, killHaproxyUnder } from '../helpers/haproxy-fixtures.ts';
 import { freePort } from '../helpers/free-port.ts';
 
 test('haproxy runs, reloads and stops inside the configured network namespace', { timeout: 60_000 }, async () => {
@@ -21,22 +21,7 @@ test('haproxy runs, reloads and stops inside the configured network namespace', 
     await runCommand('ip', ['-n', namespace, 'link', 'set', 'lo', 'up']);
     const lbId = `lb-${randomBytes(4).toString('hex')}`;
     const port = await freePort();
-    const config = [
-      'global',
-      `    stats socket ${context.paths.statsSocket(lbId)} mode 0666 level user`,
-      '    maxconn 1000',
-      'defaults',
-      '    mode http',
-      '    timeout connect 2s',
-      '    timeout client 5s',
-      '    timeout server 5s',
-      '',
-      'frontend in-namespace',
-      `    bind 127.0.0.1:${port}`,
-      '    mode http',
-      '    http-request return status 200 content-type text/plain string inside-namespace',
-      '',
-    ].join('\n');
+    const config = answeringHaproxyConfig(context.paths.statsSocket(lbId), port, 'inside-namespace');
     assert.equal((await service.uploadConfig('amp', lbId, async () => Buffer.from(config))).status, 202);
     assert.equal((await service.runAction(lbId, 'start')).status, 202);
 

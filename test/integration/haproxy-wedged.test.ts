@@ -6,25 +6,10 @@ import { DirectProcessManager } from '../../agent/haproxy/direct-manager.ts';
 import { HaproxyService } from '../../agent/haproxy/lifecycle.ts';
 import { readPidFile, signal } from '../../agent/util/process-state.ts';
 import { lifecycleContext } from '../helpers/lifecycle-context.ts';
-import { httpGet, killHaproxyUnder } from '../helpers/haproxy-fixtures.ts';
+import { answeringHaproxyConfig, httpGet, killHaproxyUnder } from '../helpers/haproxy-fixtures.ts';
 import { freePort } from '../helpers/free-port.ts';
 
-const config = (socket: string, port: number) =>
-  [
-    'global',
-    `    stats socket ${socket} mode 0666 level user`,
-    '    maxconn 500',
-    'defaults',
-    '    mode http',
-    '    timeout connect 2s',
-    '    timeout client 5s',
-    '    timeout server 5s',
-    'frontend wedged-test',
-    `    bind 127.0.0.1:${port}`,
-    '    mode http',
-    '    http-request return status 200 content-type text/plain string serving',
-    '',
-  ].join('\n');
+const config = (socket: string, port: number) => answeringHaproxyConfig(socket, port, 'serving');
 
 async function childrenOf(parent: number): Promise<number[]> {
   const children: number[] = [];

@@ -5,25 +5,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { HaproxyService } from '../../../agent/haproxy/lifecycle.ts';
 import { DirectProcessManager } from '../../../agent/haproxy/direct-manager.ts';
 import { lifecycleContext } from '../../helpers/lifecycle-context.ts';
-import { httpGet, killHaproxyUnder, waitFor } from '../../helpers/haproxy-fixtures.ts';
+import { answeringHaproxyConfig, httpGet, killHaproxyUnder, waitFor } from '../../helpers/haproxy-fixtures.ts';
 import { freePort } from '../../helpers/free-port.ts';
 
-const config = (socket: string, port: number) =>
-  [
-    'global',
-    `    stats socket ${socket} mode 0666 level user`,
-    '    maxconn 500',
-    'defaults',
-    '    mode http',
-    '    timeout connect 2s',
-    '    timeout client 5s',
-    '    timeout server 5s',
-    'frontend direct-test',
-    `    bind 127.0.0.1:${port}`,
-    '    mode http',
-    '    http-request return status 200 content-type text/plain string direct',
-    '',
-  ].join('\n');
+const config = (socket: string, port: number) => answeringHaproxyConfig(socket, port, 'direct');
 
 test('pid files are not trusted blindly; a fresh manager adopts a live master and restarts a dead one', { timeout: 30_000 }, async () => {
   const { context, directory, cleanup } = await lifecycleContext();
