@@ -9,18 +9,7 @@ import { formatErrors, validateModel } from '../../../agent/model/validation.ts'
 import { baseRenderContext, featuresForVersion } from '../../../agent/render/context.ts';
 import { fixtureB, listenerOf, poolOf, tlsMaterial, type Json } from '../../helpers/model-fixtures.ts';
 
-const ctx = baseRenderContext({
-  thisAmphoraId: 'sample_amphora_id_1',
-  features: featuresForVersion(2, 6),
-  cpuCount: 2,
-  activeTunedProfiles: null,
-  meminfo: null,
-  basePath: '/var/lib/octavia',
-  baseCertDir: '/var/lib/octavia/certs',
-  userLogFacility: 0,
-  administrativeLogFacility: 1,
-  lvsNamespace: 'amphora-haproxy',
-});
+const ctx = baseRenderContext({ thisAmphoraId: 'sample_amphora_id_1', features: featuresForVersion(2, 6), cpuCount: 2 });
 
 function errorsOf(model: Json): { path: string; reason: string }[] {
   const result = validateModel(model);

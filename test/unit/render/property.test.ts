@@ -50,18 +50,7 @@ const PAYLOADS = [
   '',
 ];
 
-const ctx = baseRenderContext({
-  thisAmphoraId: 'amphora-1',
-  features: featuresForVersion(2, 6),
-  cpuCount: 2,
-  activeTunedProfiles: null,
-  meminfo: null,
-  basePath: '/var/lib/octavia',
-  baseCertDir: '/var/lib/octavia/certs',
-  userLogFacility: 0,
-  administrativeLogFacility: 1,
-  lvsNamespace: '',
-});
+const ctx = baseRenderContext({ thisAmphoraId: 'amphora-1', features: featuresForVersion(2, 6), cpuCount: 2, lvsNamespace: '' });
 
 /**
  * A random model; `text(kind)` gives every free-form value. The structure (lists, protocols,
