@@ -1,7 +1,7 @@
-import { readFile, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentContext } from '../context.ts';
-import { ensureDirectory, fileExists, writeFileAtomic } from '../util/atomic-file.ts';
+import { ensureDirectory, fileExists, writeFileAtomic, writeFileIfChanged } from '../util/atomic-file.ts';
 import { runCommand, type CommandResult } from '../util/run-command.ts';
 import { NETNS_UNIT_NAME, renderNetnsUnit } from './systemd-units.ts';
 import type { ProcessOutcome } from './types.ts';
@@ -44,11 +44,7 @@ export class SystemdDaemon {
   async prepare(id: string, unitText: string): Promise<ProcessOutcome> {
     await this.#ensureNetnsUnit();
     const unitPath = this.#unitPath(id);
-    const existing = await readFile(unitPath, 'utf8').catch(() => undefined);
-    if (existing !== unitText) {
-      await writeFileAtomic(unitPath, unitText, { mode: 0o644, preserveMode: false });
-      if (existing !== undefined) await this.systemctl('daemon-reload');
-    }
+    if ((await writeFileIfChanged(unitPath, unitText, 0o644)) === 'replaced') await this.systemctl('daemon-reload');
     const enabled = await this.systemctl('enable', this.#description.unitName(id));
     return { ok: enabled.exitCode === 0, output: enabled.output };
   }

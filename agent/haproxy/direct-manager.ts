@@ -5,7 +5,7 @@ import { constants as osConstants } from 'node:os';
 import type { AgentContext } from '../context.ts';
 import { DirectDaemon, type DirectDaemonOptions } from '../daemons/direct-daemon.ts';
 import type { ProcessOutcome } from '../daemons/types.ts';
-import { fileExists, writeFileAtomic } from '../util/atomic-file.ts';
+import { fileExists, writeFileIfChanged } from '../util/atomic-file.ts';
 import { catchesSignal, isProcessAlive, signal, signalPending } from '../util/process-state.ts';
 import { HaproxyConfigStore } from './config-store.ts';
 import { parseHaproxyConfig } from './config-text.ts';
@@ -78,9 +78,7 @@ export class DirectProcessManager implements HaproxyProcessManager {
   }
 
   async prepare(lbId: string, peerName: string): Promise<ProcessOutcome> {
-    const entry = JSON.stringify({ peer_name: peerName });
-    const current = await readFile(this.#entryPath(lbId), 'utf8').catch(() => undefined);
-    if (current !== entry) await writeFileAtomic(this.#entryPath(lbId), entry, { mode: 0o600, preserveMode: false });
+    await writeFileIfChanged(this.#entryPath(lbId), JSON.stringify({ peer_name: peerName }), 0o600);
     return { ok: true, output: '' };
   }
 

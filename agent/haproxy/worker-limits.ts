@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentPaths } from '../config/paths.ts';
-import { writeFileAtomic } from '../util/atomic-file.ts';
+import { writeFileIfChanged } from '../util/atomic-file.ts';
 
 /** Reloads an old worker may outlive before haproxy's master stops it. */
 export const MAX_RELOADS_PER_WORKER = 3;
@@ -19,7 +18,6 @@ export async function ensureWorkerLimits(paths: AgentPaths, maxReloads = MAX_REL
   const path = workerLimitsPath(paths);
   const text =
     '# Written by amphora-agent: bounds the workers left by reloads.\n' + `global\n    mworker-max-reloads ${maxReloads}\n`;
-  const current = await readFile(path, 'utf8').catch(() => undefined);
-  if (current !== text) await writeFileAtomic(path, text, { mode: 0o644, preserveMode: false });
+  await writeFileIfChanged(path, text, 0o644);
   return path;
 }

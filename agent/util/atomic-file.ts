@@ -1,4 +1,4 @@
-import { open, readdir, rename, unlink, stat, mkdir } from 'node:fs/promises';
+import { open, readdir, readFile, rename, unlink, stat, mkdir } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, basename, join } from 'node:path';
 
@@ -44,6 +44,18 @@ export async function writeFileAtomic(
     throw error;
   }
   await syncDirectory(directory);
+}
+
+/**
+ * `text` at `path` with exactly `mode`, written (atomically) only when the content differs:
+ * files the agent derives from its configuration are rewritten when stale, never touched when
+ * current. Says what it did, for callers that must tell someone (systemd's daemon-reload).
+ */
+export async function writeFileIfChanged(path: string, text: string, mode: number): Promise<'unchanged' | 'created' | 'replaced'> {
+  const current = await readFile(path, 'utf8').catch(() => undefined);
+  if (current === text) return 'unchanged';
+  await writeFileAtomic(path, text, { mode, preserveMode: false });
+  return current === undefined ? 'created' : 'replaced';
 }
 
 /** Rename within one folder and make the rename durable. */

@@ -1,9 +1,9 @@
-import { readFile, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentPaths } from '../config/paths.ts';
 import { isHaproxyRunning, listLoadBalancers } from '../haproxy/layout.ts';
 import { listLvsListeners } from '../lvs/layout.ts';
-import { ensureDirectory, writeFileAtomic } from '../util/atomic-file.ts';
+import { ensureDirectory, writeFileIfChanged } from '../util/atomic-file.ts';
 import { projectRoot } from '../util/project-root.ts';
 import { vrrpPaths } from './paths.ts';
 
@@ -96,25 +96,20 @@ export async function updateHaproxyCheckScript(paths: AgentPaths, lbId: string |
     await unlink(files.haproxyCheckScript).catch(() => undefined);
     return;
   }
-  const current = await readFile(files.haproxyCheckScript, 'utf8').catch(() => undefined);
-  if (current !== text) await writeFileAtomic(files.haproxyCheckScript, text, { mode: 0o644, preserveMode: false });
+  await writeFileIfChanged(files.haproxyCheckScript, text, 0o644);
 }
 
 /** `check_script.sh`, rewritten when its text differs (the reference writes it once, quirk V1). */
 export async function ensureCheckScript(paths: AgentPaths): Promise<void> {
   const files = vrrpPaths(paths);
   await ensureDirectory(files.checkScriptsDir);
-  const text = renderCheckScript(files.checkScriptsDir);
-  const current = await readFile(files.checkScript, 'utf8').catch(() => undefined);
-  if (current !== text) await writeFileAtomic(files.checkScript, text, { mode: 0o755, preserveMode: false });
+  await writeFileIfChanged(files.checkScript, renderCheckScript(files.checkScriptsDir), 0o755);
 }
 
 /** `check_scripts/lvs_udp_check.sh` for the process manager in use (§A.7 LVS upload). */
 export async function ensureLvsCheckScript(paths: AgentPaths, processManager: 'systemd' | 'direct'): Promise<void> {
   const files = vrrpPaths(paths);
   await ensureDirectory(files.checkScriptsDir);
-  const text = renderLvsCheckScript(paths.lvsDir, processManager);
-  const current = await readFile(files.lvsCheckScript, 'utf8').catch(() => undefined);
   // 0700, not the reference's 0100: bash reads the file, so it needs the read bit (quirk V4).
-  if (current !== text) await writeFileAtomic(files.lvsCheckScript, text, { mode: 0o700, preserveMode: false });
+  await writeFileIfChanged(files.lvsCheckScript, renderLvsCheckScript(paths.lvsDir, processManager), 0o700);
 }
