@@ -31,35 +31,30 @@ export async function isPidFileAlive(path: string): Promise<boolean> {
   return pid !== undefined && (await isProcessAlive(pid));
 }
 
-/**
- * True when `pid` has a handler installed for `signalNumber` (its SigCgt mask in
- * /proc/<pid>/status). A process that re-executes itself loses its handlers until the new
- * image installs them; a signal sent in that window takes the default action or is missed.
- */
-export async function catchesSignal(pid: number, signalNumber: number): Promise<boolean> {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const mask = /^SigCgt:\s*([0-9a-f]+)\s*$/mu.exec(status)?.[1];
+/** Whether `signalNumber` is set in any of the named signal masks of /proc/<pid>/status. */
+async function inSignalMasks(pid: number, signalNumber: number, fields: readonly string[]): Promise<boolean> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return fields.some((field) => {
+    const mask = new RegExp(`^${field}:\\s*([0-9a-f]+)\\s*$`, 'mu').exec(status)?.[1];
     return mask !== undefined && ((BigInt(`0x${mask}`) >> BigInt(signalNumber - 1)) & 1n) === 1n;
-  } catch {
-    return false;
-  }
+  });
+}
+
+/**
+ * True when `pid` has a handler installed for `signalNumber` (its SigCgt mask). A process that
+ * re-executes itself loses its handlers until the new image installs them; a signal sent in
+ * that window takes the default action or is missed.
+ */
+export function catchesSignal(pid: number, signalNumber: number): Promise<boolean> {
+  return inSignalMasks(pid, signalNumber, ['SigCgt']);
 }
 
 /**
  * True when `signalNumber` was sent to `pid` and not yet handled (its SigPnd or ShdPnd mask):
  * a stopped or busy process acts on it later.
  */
-export async function signalPending(pid: number, signalNumber: number): Promise<boolean> {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    return ['SigPnd', 'ShdPnd'].some((field) => {
-      const mask = new RegExp(`^${field}:\\s*([0-9a-f]+)\\s*$`, 'mu').exec(status)?.[1];
-      return mask !== undefined && ((BigInt(`0x${mask}`) >> BigInt(signalNumber - 1)) & 1n) === 1n;
-    });
-  } catch {
-    return false;
-  }
+export function signalPending(pid: number, signalNumber: number): Promise<boolean> {
+  return inSignalMasks(pid, signalNumber, ['SigPnd', 'ShdPnd']);
 }
 
 /**
