@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { AgentPaths } from '../config/paths.ts';
 import { parseHaproxyConfig } from '../haproxy/config-text.ts';
 import { isHaproxyRunning, listLoadBalancers } from '../haproxy/layout.ts';
-import { queryHaproxyStats, type HaproxyStats } from './haproxy-stats.ts';
+import { isInternalProxy, queryHaproxyStats, type HaproxyStats } from './haproxy-stats.ts';
 import { collectLvs, type LvsCollection, type LvsCommands } from './lvs-collector.ts';
 import { emptySnapshot, type Snapshot } from './snapshot.ts';
 import type { StatsMemory } from './stats-memory.ts';
@@ -105,7 +105,7 @@ async function configuredListeners(paths: AgentPaths, lbId: string): Promise<Hap
   try {
     const { frontends } = parseHaproxyConfig(await readFile(paths.haproxyConfig(lbId), 'latin1'));
     const listeners = [...frontends.keys()]
-      .filter((name) => !name.includes('prometheus'))
+      .filter((name) => !isInternalProxy(name))
       .map((listenerId) => ({ listenerId, status: 'OPEN', counters: undefined }));
     return { listeners, pools: [] };
   } catch {

@@ -7,6 +7,14 @@ export interface HaproxyStats {
   pools: PoolSample[];
 }
 
+/**
+ * The internal Prometheus proxies of a PROMETHEUS listener: not listeners, so never reported
+ * (the receiver would count them and never refresh the amphora).
+ */
+export function isInternalProxy(name: string): boolean {
+  return name.includes('prometheus');
+}
+
 export class StatsParseError extends AgentError {}
 
 /**
@@ -46,7 +54,7 @@ export function parseShowStat(answer: string): HaproxyStats {
     const fields = splitCsvLine(line);
     const field = (column: Column) => (index[column] >= 0 ? (fields[index[column]] ?? '') : '');
     const pxname = field('pxname');
-    if (pxname.includes('prometheus')) continue;
+    if (isInternalProxy(pxname)) continue;
     const svname = field('svname');
     const type = field('type');
     const isFrontend = type === '' ? svname === 'FRONTEND' : type === '0';
