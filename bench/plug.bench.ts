@@ -51,6 +51,15 @@ function resetPorts(): void {
   for (const path of ['/etc/octavia/interfaces', '/var/lib/octavia/plugged_interfaces']) rmSync(path, { recursive: true, force: true });
 }
 
+/** What both plugs must have left in the namespace: a 202 alone proves nothing. */
+function missingAddresses(): string[] {
+  const wanted = [['eth1', '203.0.113.10'], ['eth1', '203.0.113.4'], ['eth2', '10.0.0.5']] as const;
+  const links = JSON.parse(execSync(`ip -n ${NS} -j addr show`, { encoding: 'utf8' })) as { ifname: string; addr_info?: { local: string }[] }[];
+  return wanted
+    .filter(([ifname, address]) => !links.some((link) => link.ifname === ifname && link.addr_info?.some((info) => info.local === address)))
+    .map(([ifname, address]) => `${address} on ${ifname}`);
+}
+
 const vipBody = JSON.stringify({
   subnet_cidr: '203.0.113.0/24', gateway: '203.0.113.1', mac_address: VIP_MAC, vrrp_ip: '203.0.113.4', mtu: 1450,
   host_routes: [{ destination: '198.51.100.0/24', nexthop: '203.0.113.254' }], additional_vips: [], is_sriov: false,
@@ -79,6 +88,8 @@ async function measure(name: string, command: [string, string[]], port: number, 
       if (vip.status !== 202) return { name, error: `plug/vip answered ${vip.status}: ${vip.text.slice(0, 300)}` };
       const [member, memberTime] = await timeIt(() => call('POST', '/1.0/plug/network', memberBody));
       if (member.status !== 202) return { name, error: `plug/network answered ${member.status}: ${member.text.slice(0, 300)}` };
+      const missing = missingAddresses();
+      if (missing.length > 0) return { name, error: `answered 202 but the namespace lacks ${missing.join(', ')}` };
       vipMs.push(vipTime);
       networkMs.push(memberTime);
     }
@@ -101,11 +112,19 @@ async function prepare(directory: string, pki: DevPki, port: number): Promise<st
   return configFile;
 }
 
+/**
+ * The reference shells out to `amphora-interface` by name: under `npm run` the package's own
+ * bin of that name comes first on PATH, so the reference would time this agent's tool.
+ */
+function withoutPackageBins(path: string): string {
+  return path.split(':').filter((entry) => !entry.endsWith('/node_modules/.bin')).join(':');
+}
+
 const directory = await mkdtemp(join(tmpdir(), 'amphora-plug-bench-'));
 const pki = await writePki(join(directory, 'pki'), { serverNames: [AMPHORA_ID], serverAddresses: ['127.0.0.1'] });
 const ours = await measure('amphora-agent (this)', [AGENT_MAIN, ['--config-file', await prepare(join(directory, 'ours'), pki, 19511)]], 19511, pki, { PATH: `${dirname(NODE)}:${process.env.PATH ?? ''}` });
 const reference = existsSync('/usr/bin/amphora-agent')
-  ? await measure('reference (python3-octavia)', ['/usr/bin/python3', ['/usr/bin/amphora-agent', '--config-file', await prepare(join(directory, 'reference'), pki, 19512)]], 19512, pki)
+  ? await measure('reference (python3-octavia)', ['/usr/bin/python3', ['/usr/bin/amphora-agent', '--config-file', await prepare(join(directory, 'reference'), pki, 19512)]], 19512, pki, { PATH: withoutPackageBins(process.env.PATH ?? '') })
   : { name: 'reference (python3-octavia)', error: '/usr/bin/amphora-agent is not installed' };
 const report: Record<string, unknown> = { ours, reference };
 if ('plugVipP50Ms' in ours && 'plugVipP50Ms' in reference && ours.plugVipP50Ms !== undefined && reference.plugVipP50Ms !== undefined) {
