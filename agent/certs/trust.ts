@@ -5,6 +5,7 @@ import type { AgentConfig } from '../config/options.ts';
 import { splitPemBundle } from './pem-bundle.ts';
 import { oneLineSubject, readBundleCertificates } from './client-ca.ts';
 import { errorMessage } from '../util/errors.ts';
+import { isoUtc } from '../util/utc-time.ts';
 
 /** One certificate as an operator sees it; never any key material. */
 export interface CertificateFacts {
@@ -40,8 +41,8 @@ function facts(certificate: X509Certificate): CertificateFacts {
     subject: oneLineSubject(certificate),
     issuer: certificate.issuer.split('\n').join(', '),
     fingerprint_sha256: certificate.fingerprint256,
-    not_before: new Date(certificate.validFrom).toISOString(),
-    not_after: new Date(certificate.validTo).toISOString(),
+    not_before: isoUtc(certificate.validFromDate.getTime()),
+    not_after: isoUtc(certificate.validToDate.getTime()),
   };
 }
 
