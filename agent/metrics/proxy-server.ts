@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { nodeHttp } from '../util/node-http.ts';
 import type { Logger } from '../util/logger.ts';
 import { closeSocket, openTcpSocketIn } from '../network/raw-sockets.ts';
 import { ByteSink } from './byte-sink.ts';
@@ -53,7 +54,7 @@ export class MetricsProxy {
 
   constructor(options: MetricsProxyOptions) {
     this.#options = options;
-    this.#server = createServer({ keepAlive: false, requestTimeout: 30_000, headersTimeout: 10_000 }, (request, response) => {
+    this.#server = nodeHttp.createServer({ keepAlive: false, requestTimeout: 30_000, headersTimeout: 10_000 }, (request, response) => {
       void this.#handle(request, response);
     });
   }

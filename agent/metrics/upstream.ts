@@ -1,4 +1,5 @@
-import { request } from 'node:http';
+import type { ClientRequest } from 'node:http';
+import { nodeHttp } from '../util/node-http.ts';
 import { StringDecoder } from 'node:string_decoder';
 import { Socket } from 'node:net';
 import { openTcpSocketIn } from '../network/raw-sockets.ts';
@@ -69,9 +70,9 @@ export function streamExporter(endpoint: ExporterEndpoint, onText: (text: string
       outgoing?.destroy();
     };
     const timer = setTimeout(() => fail('timeout', `no complete answer within ${endpoint.timeoutMs} ms`), endpoint.timeoutMs);
-    let outgoing: ReturnType<typeof request> | undefined;
+    let outgoing: ClientRequest | undefined;
     try {
-      outgoing = request({
+      outgoing = nodeHttp.request({
         host: endpoint.host,
         port: endpoint.port,
         path: endpoint.path,
