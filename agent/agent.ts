@@ -22,7 +22,7 @@ import { createAddressAdvertiser } from './network/advertise.ts';
 import { startExpiryWarnings } from './certs/trust.ts';
 import { startAgentMetricsProxy } from './metrics/in-agent.ts';
 import { AgentMetrics } from './metrics/agent-metrics.ts';
-import { ModelService } from './model/service.ts';
+import { loadOnce } from './util/load-once.ts';
 import { InterfaceService } from './network/interface-service.ts';
 import { VrrpService } from './vrrp/service.ts';
 
@@ -88,7 +88,7 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
     info,
     haproxy,
     lvs,
-    models: new ModelService(context, haproxy, lvs, vrrp),
+    models: loadOnce(async () => new (await import('./model/service.ts')).ModelService(context, haproxy, lvs, vrrp)),
     interfaces: new InterfaceService(context),
     listenerCertificates: createListenerCertificates(context),
     plug,

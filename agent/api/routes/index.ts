@@ -27,7 +27,8 @@ export interface RouterDependencies {
   reloadTlsMaterial: () => Promise<void>;
   haproxy: HaproxyService;
   lvs: LvsListenerService;
-  models: ModelService;
+  /** Loaded on the first model request. */
+  models: () => Promise<ModelService>;
   interfaces: InterfaceService;
   listenerCertificates: ListenerCertificates;
   plug: PlugService;

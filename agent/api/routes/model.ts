@@ -8,19 +8,19 @@ import { sendReply } from '../respond.ts';
  * (render, then the raw upload path), the list of models with this amphora's id, and the live
  * statuses amphoractl builds its status tree from.
  */
-export function modelRouter(service: ModelService): Router {
+export function modelRouter(models: () => Promise<ModelService>): Router {
   const router = new Router();
   router.put('/1.0/loadbalancer/:amphora_id/:lb_id/model', async (request, response) => {
-    sendReply(response, await service.put(request.params.amphora_id, request.params.lb_id, await readBody(request)));
+    sendReply(response, await (await models()).put(request.params.amphora_id, request.params.lb_id, await readBody(request)));
   });
   router.get('/1.0/loadbalancer/:amphora_id/:lb_id/model', async (request, response) => {
-    sendReply(response, await service.get(request.params.lb_id));
+    sendReply(response, await (await models()).get(request.params.lb_id));
   });
   router.get('/1.0/models', async (_request, response) => {
-    sendReply(response, await service.list());
+    sendReply(response, await (await models()).list());
   });
   router.get('/1.0/loadbalancer/:lb_id/status', async (request, response) => {
-    sendReply(response, await service.status(request.params.lb_id));
+    sendReply(response, await (await models()).status(request.params.lb_id));
   });
   return router;
 }
