@@ -21,7 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { writePki, type DevPki } from '../agent/certs/dev-pki.ts';
 import { AGENT_MAIN, NODE, httpsCall, renderConfig } from '../test/helpers/agent-harness.ts';
 import { testHaproxyConfig } from '../test/helpers/haproxy-fixtures.ts';
-import { otherMappers, percentile, round, timeIt, treeMemory } from './measure.ts';
+import { launcherRuntime, otherMappers, percentile, round, timeIt, treeMemory } from './measure.ts';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
 /** Rounds of the fixed load: each round calls every route below once. */
@@ -39,7 +39,12 @@ interface Side {
 async function prepare(directory: string, pki: DevPki, port: number): Promise<string> {
   for (const folder of ['lib/certs', 'interfaces', 'systemd']) await mkdir(join(directory, folder), { recursive: true });
   const configFile = join(directory, 'agent.conf');
-  await writeFile(configFile, renderConfig(directory, AMPHORA_ID, port, pki, { DEFAULT: ['debug = false'], health_manager: ['controller_ip_port_list ='] }));
+  await writeFile(configFile, renderConfig(directory, AMPHORA_ID, port, pki, {
+    DEFAULT: ['debug = false'],
+    health_manager: ['controller_ip_port_list ='],
+    // As on an amphora: the metrics endpoint is on by default (the reference ignores the option).
+    amphora_agent: ['prometheus_proxy = agent'],
+  }));
   return configFile;
 }
 
@@ -111,14 +116,6 @@ async function measure(side: Side, pki: DevPki) {
   }
 }
 
-/** The runtime flags the executable's launcher passes (second line of the compiled file). */
-function launcherFlags(executable: string): string[] {
-  const launcher = readFileSync(executable, 'utf8').split('\n', 2)[1] ?? '';
-  const flags = /exec "\$node" (.*) "\$self" "\$@"$/u.exec(launcher)?.[1];
-  if (flags === undefined) throw new Error(`${executable}: no launcher line`);
-  return flags.split(' ').filter(Boolean);
-}
-
 const directory = await mkdtemp(join(tmpdir(), 'amphora-bench-'));
 try {
   const pki = await writePki(join(directory, 'pki'), { serverNames: [AMPHORA_ID], serverAddresses: ['127.0.0.1'] });
@@ -126,7 +123,7 @@ try {
   const runtime = join(directory, 'node');
   await copyFile(NODE, runtime); // a file of its own: no other process maps its pages
   await chmod(runtime, 0o755);
-  const results = [await measure({ name: 'amphora-agent (this)', command: [runtime, [...launcherFlags(AGENT_MAIN), AGENT_MAIN, '--config-file', oursConfig]], env: { PATH: `${dirname(NODE)}:${process.env.PATH ?? ''}` }, port: 19501 }, pki)];
+  const results = [await measure({ name: 'amphora-agent (this)', command: [runtime, [...launcherRuntime(AGENT_MAIN).flags, AGENT_MAIN, '--config-file', oursConfig]], env: { ...launcherRuntime(AGENT_MAIN).env, PATH: `${dirname(NODE)}:${process.env.PATH ?? ''}` }, port: 19501 }, pki)];
   if (existsSync('/usr/bin/amphora-agent')) {
     const referenceConfig = await prepare(join(directory, 'reference'), pki, 19502);
     // The same for the reference: its own interpreter file, shared only by its own processes.

@@ -1,4 +1,5 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 
 /** Shared measuring tools for the benchmarks. */
 
@@ -64,4 +65,18 @@ export async function otherMappers(root: number): Promise<number> {
     if (other && other.dev === exe.dev && other.ino === exe.ino) count++;
   }
   return count;
+}
+
+/**
+ * How an executable's launcher (second line of the compiled file) starts the runtime: its
+ * `NAME=value` environment and its flags, so a bench can start the same on a private copy.
+ */
+export function launcherRuntime(executable: string): { env: Record<string, string>; flags: string[] } {
+  const launcher = readFileSync(executable, 'utf8').split('\n', 2)[1] ?? '';
+  const match = /; ((?:[A-Z_]+=\S+ )*)exec "\$node" (.*) "\$self" "\$@"$/u.exec(launcher);
+  if (!match) throw new Error(`${executable}: no launcher line`);
+  const env = Object.fromEntries(
+    match[1]!.split(' ').filter(Boolean).map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)]),
+  );
+  return { env, flags: match[2]!.split(' ').filter(Boolean) };
 }

@@ -23,7 +23,7 @@ import { writePki } from '../agent/certs/dev-pki.ts';
 import { fetchExporter, type ExporterResult } from '../agent/metrics/upstream.ts';
 import { AGENT_MAIN, NODE, REPO_ROOT, httpsCall, renderConfig } from '../test/helpers/agent-harness.ts';
 import { exporterHaproxyConfig } from '../test/helpers/metrics-fixtures.ts';
-import { percentile, round, timeIt, treeMemory } from './measure.ts';
+import { launcherRuntime, percentile, round, timeIt, treeMemory } from './measure.ts';
 
 const MEMBERS = Number(process.env.BENCH_METRICS_MEMBERS ?? 1000);
 const SCRAPES = Number(process.env.BENCH_METRICS_SCRAPES ?? 30);
@@ -89,13 +89,6 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-function launcherFlags(executable: string): string[] {
-  const launcher = readFileSync(executable, 'utf8').split('\n', 2)[1] ?? '';
-  const flags = /exec "\$node" (.*) "\$self" "\$@"$/u.exec(launcher)?.[1];
-  if (flags === undefined) throw new Error(`${executable}: no launcher line`);
-  return flags.split(' ').filter(Boolean);
-}
-
 interface Row {
   name: string;
   latency: Latency;
@@ -132,7 +125,7 @@ try {
   const nodeEnv = { PATH: `${dirname(NODE)}:${process.env.PATH ?? ''}` };
   const proxyConfig = join(directory, 'proxy.conf');
   await writeFile(proxyConfig, `[haproxy_amphora]\nbase_path = ${join(directory, 'lib')}\n[amphora_agent]\nnetwork_namespace = ${NS}\n`);
-  rows.push(await measureProcess('prometheus-proxy (this package, own process)', node, [...launcherFlags(PROXY_MAIN), PROXY_MAIN, '--config-file', proxyConfig], nodeEnv));
+  rows.push(await measureProcess('prometheus-proxy (this package, own process)', node, [...launcherRuntime(PROXY_MAIN).flags, PROXY_MAIN, '--config-file', proxyConfig], { ...launcherRuntime(PROXY_MAIN).env, ...nodeEnv }));
 
   // The agent with and without the endpoint in its process: the difference is the endpoint's cost.
   const pki = await writePki(join(directory, 'pki'), { serverNames: ['bench-amphora'], serverAddresses: ['127.0.0.1'] });
@@ -149,7 +142,7 @@ try {
         health_manager: ['controller_ip_port_list ='],
       }),
     );
-    const child = spawn(node, [...launcherFlags(AGENT_MAIN), AGENT_MAIN, '--config-file', configFile], { stdio: 'ignore', env: { ...process.env, ...nodeEnv } });
+    const child = spawn(node, [...launcherRuntime(AGENT_MAIN).flags, AGENT_MAIN, '--config-file', configFile], { stdio: 'ignore', env: { ...process.env, ...launcherRuntime(AGENT_MAIN).env, ...nodeEnv } });
     try {
       const client = new Agent({ cert: pki.clientPem, key: pki.clientPem, ca: pki.caCertPem, keepAlive: false });
       for (let tries = 0; ; tries++) {
