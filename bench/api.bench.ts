@@ -16,7 +16,7 @@ import { chmod, copyFile, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writePki, type DevPki } from '../agent/certs/dev-pki.ts';
 import { AGENT_MAIN, NODE, httpsCall, renderConfig } from '../test/helpers/agent-harness.ts';

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { pinoHttp } from 'pino-http';
+import { logRequest } from './access-log.ts';
 import { frameworkError } from '../domain/refusal.ts';
 import type { Logger } from '../util/logger.ts';
 import { describeStorageFault } from '../util/system-error.ts';
@@ -20,21 +19,11 @@ export interface AppHooks {
 }
 
 export function createApp(logger: Logger, routers: readonly Router[], hooks: AppHooks = {}): RequestListener {
-  const accessLog = pinoHttp({
-    logger,
-    genReqId: () => randomUUID(),
-    customLogLevel: (_request, response, error) => (error || response.statusCode >= 500 ? 'error' : 'info'),
-    serializers: {
-      req: (request: { id: unknown; method: string; url: string }) => ({ id: request.id, method: request.method, url: request.url }),
-      res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
-    },
-  });
-
   return (incoming: IncomingMessage, response: ServerResponse) => {
     // The control plane's discovery call asks for `//`; Flask treats leading slashes as one.
     if (incoming.url?.startsWith('//')) incoming.url = incoming.url.replace(/^\/+/u, '/');
-    accessLog(incoming, response);
     const request = incoming as ApiRequest;
+    request.log = logRequest(logger, incoming, response);
     const url = request.url ?? '/';
     const queryAt = url.indexOf('?');
     request.path = queryAt < 0 ? url : url.slice(0, queryAt);

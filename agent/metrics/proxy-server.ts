@@ -1,6 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { nodeHttp } from '../util/node-http.ts';
-import type { Logger } from '../util/logger.ts';
 import { closeSocket, openTcpSocketIn } from '../network/raw-sockets.ts';
 import { ByteSink } from './byte-sink.ts';
 import { scrapeOnce, type ScrapeResult, type ScrapeSources } from './scrape.ts';
@@ -14,7 +13,8 @@ export interface MetricsProxyOptions {
   namespace: string;
   listen: { address: string; port: number };
   sources: ScrapeSources;
-  logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
+  /** The agent's logger, or the standalone proxy's plain lines. */
+  logger: Record<'info' | 'warn' | 'error' | 'debug', (fields: object, message?: string) => void>;
   /** Pause between attempts to listen (the namespace may not exist yet). */
   retryMs?: number;
 }

@@ -1,0 +1,23 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../util/logger.ts';
+
+/**
+ * One line per answered request, as pino-http writes it (`req` {id, method, url}, `res`
+ * {statusCode}, `responseTime` in ms, "request completed"), at error level for a 5xx. Returns
+ * the request's logger: every line a route logs carries the same request id.
+ */
+export function logRequest(logger: Logger, request: IncomingMessage, response: ServerResponse): Logger {
+  const started = performance.now();
+  const log = logger.child({ req: { id: randomUUID(), method: request.method, url: request.url } });
+  const done = (message: string) => () => {
+    const fields = { res: { statusCode: response.statusCode }, responseTime: Math.round(performance.now() - started) };
+    if (response.statusCode >= 500) log.error(fields, message);
+    else log.info(fields, message);
+  };
+  response.once('finish', done('request completed'));
+  response.once('close', () => {
+    if (!response.writableFinished) done('request aborted')();
+  });
+  return log;
+}
