@@ -6,14 +6,16 @@
 // malloc thresholds hand freed memory back to the kernel (TLS handshakes and child processes
 // otherwise leave about 2 MB of holes in the heap); they are for the agent alone, not for the
 // daemons it starts, hence removed from its environment below.
-import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from './util/project-root.ts';
 import { startAgent } from './agent.ts';
 import { ConfigError } from './config/load.ts';
 import { IniParseError } from './config/ini.ts';
 import { errorMessage } from './util/errors.ts';
+import { nodeFs, nodeUtil } from './util/builtins.ts';
+
+const { parseArgs } = nodeUtil;
+const { readFileSync } = nodeFs;
 
 delete process.env.GLIBC_TUNABLES;
 

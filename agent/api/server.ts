@@ -1,5 +1,4 @@
 import { createServer, type Server } from 'node:https';
-import { watchFile, unwatchFile } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { RequestListener } from 'node:http';
@@ -7,6 +6,9 @@ import type { AgentConfig } from '../config/options.ts';
 import type { Logger } from '../util/logger.ts';
 import { loadSecureContextOptions, minimumTlsVersion } from '../certs/tls-material.ts';
 import { errorMessage } from '../util/errors.ts';
+import { nodeFs } from '../util/builtins.ts';
+
+const { watchFile, unwatchFile } = nodeFs;
 
 export interface ApiServer {
   readonly server: Server;

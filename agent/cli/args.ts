@@ -1,6 +1,8 @@
-import { parseArgs as parseArgsUtil } from 'node:util';
 import { CliError } from './errors.ts';
 import { errorMessage } from '../util/errors.ts';
+import { nodeUtil } from '../util/builtins.ts';
+
+const { parseArgs: parseArgsUtil } = nodeUtil;
 
 /**
  * The command line as words (resource, verb, positional arguments) and options, read with

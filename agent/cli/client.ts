@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import type { LoadBalancerModel } from '../model/types.ts';
 import type { Connection } from './connection.ts';
 import { CliError } from './errors.ts';
 import { errorMessage } from '../util/errors.ts';
+import { nodeFs } from '../util/builtins.ts';
+
+const { readFileSync } = nodeFs;
 
 /**
  * A model as amphoractl sends it: a stored model with one edit applied. New objects in it carry

@@ -1,9 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseConfigText } from '../config/load.ts';
 import { DEV_PORT } from '../config/dev-mode.ts';
 import type { OptionReader } from './args.ts';
 import { CliError } from './errors.ts';
+import { nodeFs } from '../util/builtins.ts';
+
+const { existsSync, readFileSync } = nodeFs;
 
 export interface Connection {
   url: URL;

@@ -1,9 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writePki } from '../certs/dev-pki.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
+import { nodeFs } from '../util/builtins.ts';
+
+const { existsSync } = nodeFs;
 
 export const DEV_PORT = 9443;
 export const DEV_HEARTBEAT_PORT = 5555;

@@ -1,10 +1,12 @@
-import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseIni, type RawSections } from './ini.ts';
 import { OPTION_TABLE, type AgentConfig, type GroupName } from './options.ts';
 import { OptionValueError, type OptionSpec } from './option-types.ts';
 import { AgentError, errorMessage } from '../util/errors.ts';
+import { nodeFs } from '../util/builtins.ts';
+
+const { readFileSync, readdirSync, existsSync, statSync } = nodeFs;
 
 export class ConfigError extends AgentError {
   constructor(message: string) {

@@ -1,4 +1,3 @@
-import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseIni, type RawSections } from './ini.ts';
 import { buildConfig, ConfigError } from './load.ts';
@@ -9,6 +8,9 @@ import { writeFileAtomic } from '../util/atomic-file.ts';
 import type { Logger } from '../util/logger.ts';
 import type { AgentConfig } from './options.ts';
 import { AgentError } from '../util/errors.ts';
+import { nodeFs } from '../util/builtins.ts';
+
+const { readFileSync, readdirSync } = nodeFs;
 
 /** A configuration that parses but must not replace the running one (a 400, not a 500). */
 export class ConfigRefusal extends AgentError {

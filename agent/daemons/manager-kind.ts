@@ -1,6 +1,8 @@
-import { existsSync } from 'node:fs';
 import type { AgentContext } from '../context.ts';
 import type { ProcessManagerKind } from './types.ts';
+import { nodeFs } from '../util/builtins.ts';
+
+const { existsSync } = nodeFs;
 
 /**
  * `[amphora_agent] process_manager`, for every daemon of the amphora: `auto` is systemd when

@@ -1,8 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Handlebars from 'handlebars';
 import { handlebars } from '../util/handlebars-loader.ts';
 import { templatesDir } from '../util/project-root.ts';
+import { nodeFs } from '../util/builtins.ts';
+
+const { readFileSync } = nodeFs;
 
 /**
  * systemd units of the reference (§4.9.1, §4.9.4), rendered from templates/systemd/. Every

@@ -1,6 +1,8 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { promisify } from 'node:util';
 import { deflate, inflateSync } from 'node:zlib';
+import { nodeUtil } from '../util/builtins.ts';
+
+const { promisify } = nodeUtil;
 
 /**
  * The heartbeat datagram. Signed form (the only one Octavia reads):

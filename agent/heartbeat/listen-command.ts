@@ -1,9 +1,11 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { parseArgs } from 'node:util';
 import { decryptDatagram, inflatePayload, isEncryptedDatagram, MAX_INFLATED_BYTES, verifySigned } from './envelope.ts';
 import { errorMessage } from '../util/errors.ts';
+import { nodeFs, nodeUtil } from '../util/builtins.ts';
+
+const { readFileSync } = nodeFs;
+const { parseArgs } = nodeUtil;
 
 const USAGE = `usage: amphora-agent heartbeat-listen --port P (--key K | --key-file F) [options]
 

@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
 import type { MemInfo, RenderContext } from '../render/context.ts';
 import { cpuCount, readTunedProfiles } from './system-stats.ts';
+import { nodeFs } from '../util/builtins.ts';
+
+const { readFileSync } = nodeFs;
 
 /**
  * Facts of this machine the agent's own renderings size haproxy by (the controller sends the

@@ -1,12 +1,14 @@
 #!/usr/bin/env -S node --disable-sigusr1 --max-semi-space-size=1 --lite-mode
 // The `prometheus-proxy` executable: the image's prometheus-proxy unit runs it (the systemd
 // process manager); with the direct process manager the agent serves the same endpoint itself.
-import { parseArgs } from 'node:util';
 import { buildConfig, defaultConfigSources, readSources } from '../config/load.ts';
 import { pathsFor } from '../config/paths.ts';
 import { MetricsProxy, OCTAVIA_PROXY_ADDRESS } from './proxy-server.ts';
 import { OCTAVIA_EXPORTER } from './upstream.ts';
 import { lvsMetricsSection } from './lvs-metrics.ts';
+import { nodeUtil } from '../util/builtins.ts';
+
+const { parseArgs } = nodeUtil;
 
 const HELP = `Usage: prometheus-proxy [--rejected] [--config-file FILE]... [--port PORT]
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { nodeHttp } from '../util/node-http.ts';
+import { nodeHttp } from '../util/builtins.ts';
 import { closeSocket, openTcpSocketIn } from '../network/raw-sockets.ts';
 import { ByteSink } from './byte-sink.ts';
 import { scrapeOnce, type ScrapeResult, type ScrapeSources } from './scrape.ts';

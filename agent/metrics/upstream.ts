@@ -1,5 +1,5 @@
 import type { ClientRequest } from 'node:http';
-import { nodeHttp } from '../util/node-http.ts';
+import { nodeHttp } from '../util/builtins.ts';
 import { StringDecoder } from 'node:string_decoder';
 import { Socket } from 'node:net';
 import { openTcpSocketIn } from '../network/raw-sockets.ts';

@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { ipToBigInt } from '../util/ip.ts';
 import { runCommand } from '../util/run-command.ts';
 import { isNamespaceName, namespacePath } from './raw-sockets.ts';
+import { nodeFs } from '../util/builtins.ts';
+
+const { existsSync } = nodeFs;
 
 /** One address configured on a link of the namespace. */
 export interface NamespaceAddress {

@@ -1,6 +1,8 @@
-import { closeSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants as osConstants, endianness } from 'node:os';
+import { nodeFs } from '../util/builtins.ts';
+
+const { closeSync, openSync } = nodeFs;
 
 /**
  * The few libc calls Node lacks for address advertisements: raw packet and ICMPv6 sockets, and

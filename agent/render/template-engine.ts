@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Handlebars from 'handlebars';
 import { handlebars } from '../util/handlebars-loader.ts';
 import { templatesDir } from '../util/project-root.ts';
 import { AgentError } from '../util/errors.ts';
+import { nodeFs } from '../util/builtins.ts';
+
+const { readFileSync } = nodeFs;
 
 /**
  * Handlebars set up for config files, not HTML: no entity escaping at all (`noEscape`), and

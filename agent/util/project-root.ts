@@ -1,5 +1,7 @@
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { nodeFs } from './builtins.ts';
+
+const { existsSync } = nodeFs;
 
 /**
  * The folder holding package.json and templates/. The agent runs from compiled files in dist/

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { readFile, unlink } from 'node:fs/promises';
 import { appError } from '../domain/refusal.ts';
 import { jsonReply, type Reply } from '../domain/reply.ts';
@@ -11,6 +10,9 @@ import { ensureCheckScript, ensureLvsCheckScript, updateHaproxyCheckScript, type
 import { VRRP_DAEMON_ID } from './direct-manager.ts';
 import { createVrrpProcessManager, type VrrpProcessManager, type VrrpProcessOptions } from './process-manager.ts';
 import { vrrpPaths } from './paths.ts';
+import { nodeFs } from '../util/builtins.ts';
+
+const { existsSync } = nodeFs;
 
 export const VRRP_ACTIONS = ['start', 'stop', 'reload'] as const;
 type VrrpAction = (typeof VRRP_ACTIONS)[number];

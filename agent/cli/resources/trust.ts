@@ -1,8 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { positional, type CommandSet } from '../command-engine.ts';
 import { CliError } from '../errors.ts';
 import type { Row } from '../output.ts';
 import { errorMessage } from '../../util/errors.ts';
+import { nodeFs } from '../../util/builtins.ts';
+
+const { readFileSync } = nodeFs;
 
 /** `amphoractl trust ...`: the agent's client CA bundle and server certificate. */
 
