@@ -6,6 +6,7 @@ import { describeStorageFault } from '../util/system-error.ts';
 import { httpError } from './errors.ts';
 import { sendJson } from './respond.ts';
 import type { ApiRequest, Router } from './router.ts';
+import { monotonicMs } from '../util/clock.ts';
 
 /**
  * The API's request listener: request ids and access log, the routers in order, then the
@@ -30,8 +31,8 @@ export function createApp(logger: Logger, routers: readonly Router[], hooks: App
     request.query = new URLSearchParams(queryAt < 0 ? '' : url.slice(queryAt + 1));
     const { onAnswered } = hooks;
     if (onAnswered) {
-      const started = performance.now();
-      response.once('finish', () => onAnswered(request.route ?? 'unmatched', request.method ?? 'GET', response.statusCode, (performance.now() - started) / 1000));
+      const started = monotonicMs();
+      response.once('finish', () => onAnswered(request.route ?? 'unmatched', request.method ?? 'GET', response.statusCode, (monotonicMs() - started) / 1000));
     }
     void dispatch(routers, request, response).catch((error: unknown) => answerError(error, request, response));
   };

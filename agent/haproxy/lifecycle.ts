@@ -16,6 +16,7 @@ import { listLoadBalancers, loadBalancerExists } from './layout.ts';
 import { haproxyPeerName } from './peer-name.ts';
 import { jsonReply, type Reply } from '../domain/reply.ts';
 import { queryStatsSocket } from './stats-socket.ts';
+import { monotonicMs } from '../util/clock.ts';
 
 export const LB_ACTIONS = ['start', 'stop', 'reload'] as const;
 export type LbAction = (typeof LB_ACTIONS)[number];
@@ -261,9 +262,9 @@ export class HaproxyService {
       if (!(await this.processes.isRunning(lbId))) action = 'start';
       else await this.#saveServersState(lbId);
     }
-    const started = performance.now();
+    const started = monotonicMs();
     const outcome = await this.processes[action](lbId);
-    if (action === 'reload') this.#context.metrics?.reload('haproxy', outcome.ok, (performance.now() - started) / 1000);
+    if (action === 'reload') this.#context.metrics?.reload('haproxy', outcome.ok, (monotonicMs() - started) / 1000);
     if (!outcome.ok) {
       this.#context.logger.error({ lbId, action, output: outcome.output }, 'haproxy action failed');
     } else if (!this.#isActiveStandby() && action !== 'stop') {

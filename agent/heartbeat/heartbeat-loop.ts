@@ -13,9 +13,10 @@ import { buildMessage, memberCount } from './message.ts';
 import { emptySnapshot, type CollectionProblem, type SilentLoadBalancer, type Snapshot } from './snapshot.ts';
 import { StatsMemory } from './stats-memory.ts';
 import { errorMessage } from '../util/errors.ts';
+import { monotonicMs } from '../util/clock.ts';
 
 export interface BeatResult {
-  /** When the beat began (performance.now() milliseconds). */
+  /** When the beat began (monotonicMs() milliseconds). */
   startedAt: number;
   durationMs: number;
   seq: number | undefined;
@@ -107,9 +108,9 @@ export class HeartbeatLoop extends EventEmitter<{ beat: [BeatResult]; wedged: [S
   }
 
   async #run(): Promise<void> {
-    let lastStart = performance.now();
+    let lastStart = monotonicMs();
     while (!this.#stopped) {
-      lastStart = performance.now();
+      lastStart = monotonicMs();
       try {
         this.emit('beat', await this.beat());
       } catch (error) {
@@ -119,7 +120,7 @@ export class HeartbeatLoop extends EventEmitter<{ beat: [BeatResult]; wedged: [S
       // Fixed rate: the next beat is due one interval after this one began (re-read while waiting).
       while (!this.#stopped) {
         const due = lastStart + this.#config().health_manager.heartbeat_interval * 1000;
-        const wait = due - performance.now();
+        const wait = due - monotonicMs();
         if (wait <= 0) break;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, wait);
@@ -135,7 +136,7 @@ export class HeartbeatLoop extends EventEmitter<{ beat: [BeatResult]; wedged: [S
 
   /** One heartbeat: gate, collect (bounded), build, sign, send. Never throws. */
   async beat(): Promise<BeatResult> {
-    const startedAt = performance.now();
+    const startedAt = monotonicMs();
     const config = this.#config();
     const paths = pathsFor(config);
     const result: BeatResult = {
@@ -150,7 +151,7 @@ export class HeartbeatLoop extends EventEmitter<{ beat: [BeatResult]; wedged: [S
       problems: [],
     };
     const finish = () => {
-      result.durationMs = performance.now() - startedAt;
+      result.durationMs = monotonicMs() - startedAt;
       return result;
     };
 

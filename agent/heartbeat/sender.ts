@@ -1,6 +1,7 @@
 import type { AgentContext } from '../context.ts';
 import { HeartbeatLoop } from './heartbeat-loop.ts';
 import type { SilentLoadBalancer } from './snapshot.ts';
+import { wallTimeOf } from '../util/clock.ts';
 
 export interface BeatNote {
   /** Epoch milliseconds when the beat began. */
@@ -48,7 +49,7 @@ export function createHeartbeatSender(context: Pick<AgentContext, 'config' | 'lo
       loop = new HeartbeatLoop({ config: () => context.config.current, logger });
       loop.on('beat', (beat) =>
         options.onBeat?.({
-          startedAt: performance.timeOrigin + beat.startedAt,
+          startedAt: wallTimeOf(beat.startedAt),
           sent: beat.sent,
           seq: beat.seq,
           datagrams: beat.datagrams.length,

@@ -1,5 +1,6 @@
 import { namespaceExists } from '../network/interface-lookup.ts';
 import { runCommand } from '../util/run-command.ts';
+import { monotonicMs } from '../util/clock.ts';
 
 export type NetworkStats = Record<string, { network_tx: number; network_rx: number }>;
 
@@ -44,7 +45,7 @@ export class NetworkStatsSampler {
   }
 
   sample(namespace: string): Promise<NetworkStats> {
-    const now = performance.now();
+    const now = monotonicMs();
     const last = this.#last;
     if (last && last.namespace === namespace && now - last.at < this.#maxAgeMs) return last.value;
     const value = this.#read(namespace);

@@ -13,6 +13,7 @@ import { isSafeId } from '../util/identifiers.ts';
 import { templatesDir } from '../util/project-root.ts';
 import { checkKeepalivedConfig } from './config-check.ts';
 import { lvsVipAddresses } from './vip-addresses.ts';
+import { monotonicMs } from '../util/clock.ts';
 
 /** Neighbouring features called at the reference's points of the LVS lifecycle. */
 export interface LvsHooks {
@@ -154,9 +155,9 @@ export class LvsListenerService implements LvsListenerBackend {
   async action(listenerId: string, requested: LbAction): Promise<Reply> {
     const verb: LvsVerb = requested === 'reload' ? 'restart' : requested;
     if (!(await this.exists(listenerId))) throw notFound(listenerId);
-    const started = performance.now();
+    const started = monotonicMs();
     const outcome = await this.processes[verb](listenerId);
-    if (verb === 'restart') this.#context.metrics?.reload('keepalived', outcome.ok, (performance.now() - started) / 1000);
+    if (verb === 'restart') this.#context.metrics?.reload('keepalived', outcome.ok, (monotonicMs() - started) / 1000);
     if (!outcome.ok) {
       this.#context.logger.error({ listenerId, verb, output: outcome.output }, 'keepalived action failed');
       throw appError(500, `Failed to ${verb} keepalivedlvs listener ${listenerId}`, outcome.output);
