@@ -130,7 +130,19 @@ try {
     const python = join(directory, 'python3');
     await copyFile(realpathSync('/usr/bin/python3'), python);
     await chmod(python, 0o755);
-    results.push(await measure({ name: 'reference (python3-octavia)', command: [python, ['/usr/bin/amphora-agent', '--config-file', referenceConfig]], port: 19502 }, pki));
+    // The reference checks every upload against the user-group file its image bakes in; without
+    // it each upload of the load would be refused and the reference would do less work than ours.
+    const userGroup = '/var/lib/octavia/haproxy-default-user-group.conf';
+    const placed = !existsSync(userGroup);
+    if (placed) {
+      await mkdir(dirname(userGroup), { recursive: true });
+      await writeFile(userGroup, 'global\n    group nogroup\n');
+    }
+    try {
+      results.push(await measure({ name: 'reference (python3-octavia)', command: [python, ['/usr/bin/amphora-agent', '--config-file', referenceConfig]], port: 19502 }, pki));
+    } finally {
+      if (placed) await rm(userGroup, { force: true });
+    }
   }
   const [ours, reference] = results;
   const lines = [
