@@ -13,7 +13,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, copyFile, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { existsSync, realpathSync } from 'node:fs';
@@ -21,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { writePki, type DevPki } from '../agent/certs/dev-pki.ts';
 import { AGENT_MAIN, NODE, httpsCall, renderConfig } from '../test/helpers/agent-harness.ts';
 import { testHaproxyConfig } from '../test/helpers/haproxy-fixtures.ts';
-import { launcherRuntime, otherMappers, percentile, round, timeIt, treeMemory } from './measure.ts';
+import { controllerClient, launcherRuntime, otherMappers, percentile, round, timeIt, treeMemory } from './measure.ts';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
 /** Rounds of the fixed load: each round calls every route below once. */
@@ -80,7 +79,7 @@ async function fixedLoad(call: Call, pki: DevPki): Promise<Record<string, number
 }
 
 async function measure(side: Side, pki: DevPki) {
-  const client = new Agent({ cert: pki.clientPem, key: pki.clientPem, ca: pki.caCertPem, keepAlive: false });
+  const client = controllerClient(pki, { keepAlive: false });
   const call: Call = (path, method = 'GET', body) => httpsCall({ port: side.port, agent: client, method, path, body, servername: AMPHORA_ID });
   const started = process.hrtime.bigint();
   const child: ChildProcess = spawn(side.command[0], side.command[1], { stdio: 'ignore', env: { ...process.env, ...side.env } });

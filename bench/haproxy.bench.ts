@@ -13,11 +13,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { haproxyPeerName } from '../agent/haproxy/peer-name.ts';
 import { runCommand } from '../agent/util/run-command.ts';
-import { Agent } from 'node:https';
 import { httpsCall, startAgentProcess } from '../test/helpers/agent-harness.ts';
 import { httpGet, killHaproxyUnder, startLoad, startMembers, testHaproxyConfig } from '../test/helpers/haproxy-fixtures.ts';
 import { freePort } from '../test/helpers/free-port.ts';
-import { percentile, round, timeIt } from './measure.ts';
+import { controllerClient, percentile, round, timeIt } from './measure.ts';
 
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 40);
 const RELOADS = Number(process.env.BENCH_RELOADS ?? 100);
@@ -29,7 +28,7 @@ try {
   const port = await freePort();
   const config = testHaproxyConfig({ basePath: agent.basePath, lbId, listenerId: randomUUID(), port, memberPorts: members.ports });
   const upload = () => agent.request('PUT', `/1.0/loadbalancer/${agent.amphoraId}/${lbId}/haproxy`, config);
-  const session = new Agent({ cert: agent.pki.clientPem, key: agent.pki.clientPem, ca: agent.pki.caCertPem, keepAlive: true, maxSockets: 1 });
+  const session = controllerClient(agent.pki, { keepAlive: true, maxSockets: 1 });
   const uploadKeptAlive = () =>
     httpsCall({ port: agent.port, agent: session, method: 'PUT', path: `/1.0/loadbalancer/${agent.amphoraId}/${lbId}/haproxy`, body: config, servername: agent.amphoraId });
 

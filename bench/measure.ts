@@ -1,5 +1,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import type { DevPki } from '../agent/certs/dev-pki.ts';
 
 /** Shared measuring tools for the benchmarks. */
 
@@ -79,4 +81,13 @@ export function launcherRuntime(executable: string): { env: Record<string, strin
     match[1]!.split(' ').filter(Boolean).map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)]),
   );
   return { env, flags: match[2]!.split(' ').filter(Boolean) };
+}
+
+/**
+ * The control plane's HTTPS client: Octavia's Python client (OpenSSL 3.0) offers OpenSSL 3.0's
+ * default key exchange groups. Node's own default leads with the post-quantum X25519MLKEM768,
+ * which no Octavia controller negotiates, so benches offer the controller's groups.
+ */
+export function controllerClient(pki: Pick<DevPki, 'clientPem' | 'caCertPem'>, options: { keepAlive: boolean; maxSockets?: number }): Agent {
+  return new Agent({ cert: pki.clientPem, key: pki.clientPem, ca: pki.caCertPem, ecdhCurve: 'X25519:P-256:X448:P-521:P-384', ...options });
 }

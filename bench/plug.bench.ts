@@ -7,13 +7,12 @@
 import { execSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
-import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writePki, type DevPki } from '../agent/certs/dev-pki.ts';
 import { AGENT_MAIN, NODE, httpsCall, renderConfig } from '../test/helpers/agent-harness.ts';
-import { percentile, round, timeIt } from './measure.ts';
+import { controllerClient, percentile, round, timeIt } from './measure.ts';
 
 const ROUNDS = Number(process.env.BENCH_PLUG_ROUNDS ?? 8);
 const sh = (command: string) => execSync(command, { stdio: 'pipe' });
@@ -70,7 +69,7 @@ const memberBody = JSON.stringify({
 });
 
 async function measure(name: string, command: [string, string[]], port: number, pki: DevPki, env: Record<string, string> = {}) {
-  const client = new Agent({ cert: pki.clientPem, key: pki.clientPem, ca: pki.caCertPem, keepAlive: false });
+  const client = controllerClient(pki, { keepAlive: false });
   const call = (method: string, path: string, body?: string) =>
     httpsCall({ port, agent: client, method, path, servername: AMPHORA_ID, ...(body ? { body, headers: { 'Content-Type': 'application/json' } } : {}) });
   const child: ChildProcess = spawn(command[0], command[1], { stdio: 'ignore', env: { ...process.env, ...env } });

@@ -15,7 +15,6 @@
 import { execSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, mkdirSync, realpathSync } from 'node:fs';
-import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,7 +22,7 @@ import { writePki } from '../agent/certs/dev-pki.ts';
 import { fetchExporter, type ExporterResult } from '../agent/metrics/upstream.ts';
 import { AGENT_MAIN, NODE, REPO_ROOT, httpsCall, renderConfig } from '../test/helpers/agent-harness.ts';
 import { exporterHaproxyConfig } from '../test/helpers/metrics-fixtures.ts';
-import { launcherRuntime, percentile, round, timeIt, treeMemory } from './measure.ts';
+import { controllerClient, launcherRuntime, percentile, round, timeIt, treeMemory } from './measure.ts';
 
 const MEMBERS = Number(process.env.BENCH_METRICS_MEMBERS ?? 1000);
 const SCRAPES = Number(process.env.BENCH_METRICS_SCRAPES ?? 30);
@@ -144,7 +143,7 @@ try {
     );
     const child = spawn(node, [...launcherRuntime(AGENT_MAIN).flags, AGENT_MAIN, '--config-file', configFile], { stdio: 'ignore', env: { ...process.env, ...launcherRuntime(AGENT_MAIN).env, ...nodeEnv } });
     try {
-      const client = new Agent({ cert: pki.clientPem, key: pki.clientPem, ca: pki.caCertPem, keepAlive: false });
+      const client = controllerClient(pki, { keepAlive: false });
       for (let tries = 0; ; tries++) {
         if (child.exitCode !== null) throw new Error(`agent exited with ${child.exitCode}`);
         const answer = await httpsCall({ port: 19601, agent: client, method: 'GET', path: '/', servername: 'bench-amphora' }).catch(() => undefined);

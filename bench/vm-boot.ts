@@ -11,13 +11,13 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writePki } from '../agent/certs/dev-pki.ts';
 import { REPO_ROOT, httpsCall } from '../test/helpers/agent-harness.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { AmphoraVm, writeConfigDrive } from '../test/vm/amphora-vm.ts';
+import { controllerClient } from './measure.ts';
 
 const imageDir = resolve(process.argv[2] ?? join(REPO_ROOT, 'images'));
 const boots = Number(process.argv[3] ?? 3);
@@ -74,7 +74,7 @@ async function bootOnce(file: string, unit: string): Promise<Sample> {
     agentPort,
   });
   try {
-    const client = new Agent({ cert: pki.clientPem, key: pki.clientPem, ca: pki.caCertPem, keepAlive: false });
+    const client = controllerClient(pki, { keepAlive: false });
     for (;;) {
       if (Date.now() - started > 900_000) throw new Error(`${file}: no agent after 900 s\n${await vm.journal(80)}`);
       const answered = await Promise.race([
