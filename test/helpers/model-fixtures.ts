@@ -30,22 +30,7 @@ export function fixtureB(): Json {
           vrrp_priority: 100,
         },
       ],
-      listeners: [
-        {
-          id: LISTENER_ID,
-          name: 'listener1',
-          protocol: 'HTTP',
-          protocol_port: 80,
-          connection_limit: -1,
-          default_pool_id: POOL_ID,
-          timeout_client_data: 50000,
-          timeout_member_connect: 5000,
-          timeout_member_data: 50000,
-          timeout_tcp_inspect: 0,
-          insert_headers: {},
-          l7policies: [],
-        },
-      ],
+      listeners: [listener(LISTENER_ID)],
       pools: [
         {
           id: POOL_ID,
@@ -58,6 +43,25 @@ export function fixtureB(): Json {
         },
       ],
     },
+  };
+}
+
+/** An HTTP listener on port 80 in front of the sample pool, with Octavia's default timeouts. */
+export function listener(id: string, overrides: Json = {}): Json {
+  return {
+    id,
+    name: 'listener1',
+    protocol: 'HTTP',
+    protocol_port: 80,
+    connection_limit: -1,
+    default_pool_id: POOL_ID,
+    timeout_client_data: 50000,
+    timeout_member_connect: 5000,
+    timeout_member_data: 50000,
+    timeout_tcp_inspect: 0,
+    insert_headers: {},
+    l7policies: [],
+    ...overrides,
   };
 }
 

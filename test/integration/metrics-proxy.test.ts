@@ -23,7 +23,7 @@ import { fetchExporter, OCTAVIA_EXPORTER } from '../../agent/metrics/upstream.ts
 import { openTcpSocketIn } from '../../agent/network/raw-sockets.ts';
 import { silentLogger } from '../../agent/util/logger.ts';
 import { tempDir } from '../helpers/render-checks.ts';
-import { fixtureB, member, type Json } from '../helpers/model-fixtures.ts';
+import { fixtureB, listener, member, type Json } from '../helpers/model-fixtures.ts';
 import { createTestNamespace } from '../helpers/metrics-fixtures.ts';
 import { REPO_ROOT } from '../helpers/agent-harness.ts';
 
@@ -40,20 +40,9 @@ function prometheusModel(): LoadBalancerModel {
   lb.listeners[0].connection_limit = 1000;
   lb.pools[0].healthmonitor = null;
   lb.pools[0].members = [member('6f1e0000-0000-4000-8000-000000000001', '10.0.0.99'), member('6f1e0000-0000-4000-8000-000000000002', '10.0.0.98')];
-  lb.listeners.push({
-    id: PROMETHEUS_LISTENER,
-    name: 'metrics',
-    protocol: 'PROMETHEUS',
-    protocol_port: PROMETHEUS_PORT,
-    connection_limit: 1000,
-    default_pool_id: null,
-    timeout_client_data: 50000,
-    timeout_member_connect: 5000,
-    timeout_member_data: 50000,
-    timeout_tcp_inspect: 0,
-    insert_headers: {},
-    l7policies: [],
-  });
+  lb.listeners.push(
+    listener(PROMETHEUS_LISTENER, { name: 'metrics', protocol: 'PROMETHEUS', protocol_port: PROMETHEUS_PORT, connection_limit: 1000, default_pool_id: null }),
+  );
   const result = validateModel(model);
   assert.ok(result.ok, JSON.stringify(!result.ok && result.errors));
   return result.model;
