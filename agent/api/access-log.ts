@@ -11,14 +11,14 @@ import { monotonicMs } from '../util/clock.ts';
 export function logRequest(logger: Logger, request: IncomingMessage, response: ServerResponse): Logger {
   const started = monotonicMs();
   const log = logger.child({ req: { id: randomUUID(), method: request.method, url: request.url } });
-  const done = (message: string) => () => {
+  const answered = (message: string) => {
     const fields = { res: { statusCode: response.statusCode }, responseTime: Math.round(monotonicMs() - started) };
     if (response.statusCode >= 500) log.error(fields, message);
     else log.info(fields, message);
   };
-  response.once('finish', done('request completed'));
+  response.once('finish', () => answered('request completed'));
   response.once('close', () => {
-    if (!response.writableFinished) done('request aborted')();
+    if (!response.writableFinished) answered('request aborted');
   });
   return log;
 }

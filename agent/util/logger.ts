@@ -100,20 +100,35 @@ class JsonLogger implements Logger {
     this.level = level;
   }
 
-  #method(level: Exclude<LevelName, 'silent'>): LogMethod {
-    return (first: object | string, message?: string) => {
-      if (LEVELS[level] < LEVELS[this.level]) return;
-      const text = typeof first === 'string' ? line(LEVELS[level], this.#bindings, undefined, first) : line(LEVELS[level], this.#bindings, first, message);
-      this.#sink.write(`${text}\n`);
-    };
+  #write(level: Exclude<LevelName, 'silent'>, first: object | string, message?: string): void {
+    if (LEVELS[level] < LEVELS[this.level]) return;
+    const text = typeof first === 'string' ? line(LEVELS[level], this.#bindings, undefined, first) : line(LEVELS[level], this.#bindings, first, message);
+    this.#sink.write(`${text}\n`);
   }
 
-  trace = this.#method('trace');
-  debug = this.#method('debug');
-  info = this.#method('info');
-  warn = this.#method('warn');
-  error = this.#method('error');
-  fatal = this.#method('fatal');
+  trace(first: object | string, message?: string): void {
+    this.#write('trace', first, message);
+  }
+
+  debug(first: object | string, message?: string): void {
+    this.#write('debug', first, message);
+  }
+
+  info(first: object | string, message?: string): void {
+    this.#write('info', first, message);
+  }
+
+  warn(first: object | string, message?: string): void {
+    this.#write('warn', first, message);
+  }
+
+  error(first: object | string, message?: string): void {
+    this.#write('error', first, message);
+  }
+
+  fatal(first: object | string, message?: string): void {
+    this.#write('fatal', first, message);
+  }
 
   child(bindings: Record<string, unknown>): Logger {
     return new JsonLogger(this.#sink, { ...this.#bindings, ...(redactedCopy(bindings, 0) as Record<string, unknown>) }, this.level);
