@@ -154,6 +154,9 @@ export class Supervisor {
             if (Date.now() - entry.startedAt > this.#timings.stableAfterMs) entry.backoffMs = 0;
             continue;
           }
+          // A stop that ran while the liveness probe awaited killed it on purpose and forgot the
+          // entry: scheduling now would put a wanted entry back and respawn a stopped daemon.
+          if (this.#entries.get(id) !== entry || !entry.wanted) continue;
           this.#context.logger.warn({ [idField]: id, pid: entry.pid, delayMs: entry.backoffMs }, `${label} exited; respawning`);
           this.#scheduleRespawn(id);
         }
