@@ -69,14 +69,18 @@ test('a respawn that cannot bind keeps retrying with back-off and recovers once 
     const port = await freePort();
     await service.uploadConfig('amp', lbId, async () => Buffer.from(config(context.paths.statsSocket(lbId), port)));
     await service.runAction(lbId, 'start');
-    const pid = Number((await readFile(context.paths.haproxyPidFile(lbId), 'utf8')).trim());
-    process.kill(pid, 'SIGKILL');
-    // Take the port before the supervisor gets there: its launches fail to bind.
-    await waitFor(async () => !(await httpGet(port, 200)).ok, 5000, 'haproxy gone');
-    await new Promise<void>((resolve, reject) => {
-      squatter.once('error', reject);
-      squatter.listen(port, '127.0.0.1', () => resolve());
-    });
+    // Take the port from the supervisor: the first respawn is immediate, so kill whatever haproxy
+    // runs and try to bind until the squatter wins; from then on its launches fail to bind.
+    await waitFor(async () => {
+      await killHaproxyUnder(directory);
+      return new Promise<boolean>((resolve) => {
+        squatter.once('error', () => resolve(false));
+        squatter.listen(port, '127.0.0.1', () => {
+          squatter.removeAllListeners('error');
+          resolve(true);
+        });
+      });
+    }, 5000, 'the squatter to hold the port');
     await new Promise((resolve) => setTimeout(resolve, 1200));
     assert.equal(await manager.isRunning(lbId), false, 'the port is taken: no haproxy can run');
     await new Promise((resolve) => squatter.close(resolve));
