@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startAgentProcess } from '../test/helpers/agent-harness.ts';
-import { httpGet, killHaproxyUnder, startMembers, testHaproxyConfig } from '../test/helpers/haproxy-fixtures.ts';
+import { httpGet, retireAgent, startMembers, testHaproxyConfig } from '../test/helpers/haproxy-fixtures.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { percentile, round } from './measure.ts';
 
@@ -84,9 +84,5 @@ try {
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 } finally {
-  await agent.request('DELETE', `/1.0/listeners/${lbId}`).catch(() => undefined);
-  await agent.stop();
-  await killHaproxyUnder(agent.directory);
-  await agent.destroy();
-  await members.close();
+  await retireAgent(agent, [lbId], members);
 }

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { haproxyPeerName } from '../agent/haproxy/peer-name.ts';
 import { runCommand } from '../agent/util/run-command.ts';
 import { httpsCall, startAgentProcess } from '../test/helpers/agent-harness.ts';
-import { httpGet, killHaproxyUnder, startLoad, startMembers, testHaproxyConfig } from '../test/helpers/haproxy-fixtures.ts';
+import { httpGet, retireAgent, startLoad, startMembers, testHaproxyConfig } from '../test/helpers/haproxy-fixtures.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { controllerClient, percentile, round, timeIt } from './measure.ts';
 
@@ -96,9 +96,5 @@ try {
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 } finally {
-  await agent.request('DELETE', `/1.0/listeners/${lbId}`).catch(() => undefined);
-  await agent.stop();
-  await killHaproxyUnder(agent.directory);
-  await agent.destroy();
-  await members.close();
+  await retireAgent(agent, [lbId], members);
 }

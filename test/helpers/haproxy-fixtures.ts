@@ -1,5 +1,6 @@
 import { createServer as createHttpServer, get, type Server } from 'node:http';
 import { readdir, readFile } from 'node:fs/promises';
+import type { AgentHandle } from './agent-harness.ts';
 
 /** Small HTTP servers answering their own name: the pool members behind a test haproxy. */
 export async function startMembers(names: string[]): Promise<{ ports: number[]; close(): Promise<void> }> {
@@ -161,6 +162,24 @@ export async function killHaproxyUnder(directory: string): Promise<void> {
       }
     }
   }
+}
+
+/**
+ * Ends a test that ran haproxy through an agent: deletes its load balancers, stops the agent, kills
+ * any haproxy left under its folder (a failed test may leave one), removes the folder, closes the members.
+ */
+export async function retireAgent(
+  agent: Pick<AgentHandle, 'request' | 'stop' | 'destroy' | 'directory'> | undefined,
+  lbIds: readonly string[],
+  members?: { close(): Promise<void> },
+): Promise<void> {
+  if (agent) {
+    for (const lbId of lbIds) await agent.request('DELETE', `/1.0/listeners/${lbId}`).catch(() => undefined);
+    await agent.stop();
+    await killHaproxyUnder(agent.directory);
+    await agent.destroy();
+  }
+  await members?.close();
 }
 
 export async function waitFor<T>(probe: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {

@@ -10,7 +10,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { restartAgentProcess, startAgentProcess, type AgentHandle } from '../helpers/agent-harness.ts';
-import { httpGet, killHaproxyUnder, processesMentioning, startMembers, testHaproxyConfig, waitFor } from '../helpers/haproxy-fixtures.ts';
+import { httpGet, processesMentioning, retireAgent, startMembers, testHaproxyConfig, waitFor } from '../helpers/haproxy-fixtures.ts';
 import { freePort } from '../helpers/free-port.ts';
 
 const ROUNDS = 6;
@@ -70,10 +70,6 @@ test('killed mid-upload and mid-reload: never a torn config, one haproxy, clean 
     assert.equal((await httpGet(port)).ok, true);
     assert.equal((await haproxyMasters(configPath)).length, 1);
   } finally {
-    await agent.request('DELETE', `/1.0/listeners/${lbId}`).catch(() => undefined);
-    await agent.stop();
-    await killHaproxyUnder(agent.directory);
-    await agent.destroy();
-    await members.close();
+    await retireAgent(agent, [lbId], members);
   }
 });

@@ -9,7 +9,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { connect } from 'node:tls';
 import { startAgentProcess, type AgentHandle } from '../helpers/agent-harness.ts';
-import { httpGet, killHaproxyUnder, startMembers, testHaproxyConfig } from '../helpers/haproxy-fixtures.ts';
+import { httpGet, retireAgent, startMembers, testHaproxyConfig } from '../helpers/haproxy-fixtures.ts';
 import { freePort } from '../helpers/free-port.ts';
 
 let agent: AgentHandle;
@@ -22,11 +22,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const lbId of created) await agent?.request('DELETE', `/1.0/listeners/${lbId}`).catch(() => undefined);
-  await agent?.stop();
-  await killHaproxyUnder(agent.directory);
-  await agent?.destroy();
-  await members?.close();
+  await retireAgent(agent, created, members);
 });
 
 /** Every path under `root`, except the heartbeat's counters file and its temporary (written on their own schedule). */

@@ -9,7 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { restartAgentProcess, startAgentProcess, type AgentHandle } from '../helpers/agent-harness.ts';
-import { httpGet, killHaproxyUnder, processesMentioning, startLoad, startMembers, testHaproxyConfig, waitFor } from '../helpers/haproxy-fixtures.ts';
+import { httpGet, processesMentioning, retireAgent, startLoad, startMembers, testHaproxyConfig, waitFor } from '../helpers/haproxy-fixtures.ts';
 import { freePort } from '../helpers/free-port.ts';
 
 let agent: AgentHandle;
@@ -29,11 +29,7 @@ before(async () => {
 });
 
 after(async () => {
-  await agent?.request('DELETE', `/1.0/listeners/${lbId}`).catch(() => undefined);
-  await agent?.stop();
-  await killHaproxyUnder(agent.directory);
-  await agent?.destroy();
-  await members?.close();
+  await retireAgent(agent, [lbId], members);
 });
 
 test('upload answers 202 with the body MD5; the config is validated, stored 0600, group line stripped', { timeout: 30_000 }, async () => {

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { restartAgentProcess, startAgentProcess } from '../helpers/agent-harness.ts';
-import { killHaproxyUnder, processesMentioning, startMembers, testHaproxyConfig, waitFor } from '../helpers/haproxy-fixtures.ts';
+import { processesMentioning, retireAgent, startMembers, testHaproxyConfig, waitFor } from '../helpers/haproxy-fixtures.ts';
 import { freePort } from '../helpers/free-port.ts';
 
 test('delete stops a haproxy the pid file does not name; agent start stops one whose LB is gone', { timeout: 90_000 }, async () => {
@@ -40,10 +40,7 @@ test('delete stops a haproxy the pid file does not name; agent start stops one w
     await waitFor(async () => (await processesMentioning(ghostConfig)).length === 0, 10_000, 'the orphaned haproxy to exit');
     assert.match(agent.output(), /stopping haproxy processes whose load balancer no longer exists/u);
   } finally {
-    await agent.stop();
-    await killHaproxyUnder(agent.directory);
-    await agent.destroy();
-    await members.close();
+    await retireAgent(agent, [], members);
   }
 });
 
@@ -64,9 +61,6 @@ test('deletes racing starts leave no haproxy behind', { timeout: 120_000 }, asyn
       await waitFor(async () => (await processesMentioning(config)).length === 0, 10_000, `round ${round}: no haproxy left`);
     }
   } finally {
-    await agent.stop();
-    await killHaproxyUnder(agent.directory);
-    await agent.destroy();
-    await members.close();
+    await retireAgent(agent, [], members);
   }
 });

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { get } from 'node:http';
 import { startAgentProcess, NODE } from '../helpers/agent-harness.ts';
-import { killHaproxyUnder, startMembers, testHaproxyConfig } from '../helpers/haproxy-fixtures.ts';
+import { retireAgent, startMembers, testHaproxyConfig } from '../helpers/haproxy-fixtures.ts';
 import { freePort } from '../helpers/free-port.ts';
 
 /** The X-Generation header of one fresh request. */
@@ -60,10 +60,6 @@ test('back-to-back reloads under CPU load are all delivered: each answer means t
     assert.deepEqual(wrong, []);
   } finally {
     for (const hog of hogs) hog.kill('SIGKILL');
-    await agent.request('DELETE', `/1.0/listeners/${lbId}`).catch(() => undefined);
-    await agent.stop();
-    await killHaproxyUnder(agent.directory);
-    await agent.destroy();
-    await members.close();
+    await retireAgent(agent, [lbId], members);
   }
 });

@@ -8,7 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runOctaviaClient, startAgentProcess, type AgentHandle } from '../helpers/agent-harness.ts';
-import { httpGet, killHaproxyUnder, processesMentioning, startMembers } from '../helpers/haproxy-fixtures.ts';
+import { httpGet, processesMentioning, retireAgent, startMembers } from '../helpers/haproxy-fixtures.ts';
 import { freePort } from '../helpers/free-port.ts';
 
 let agent: AgentHandle;
@@ -30,11 +30,7 @@ before(async () => {
 });
 
 after(async () => {
-  await agent?.request('DELETE', `/1.0/listeners/${lbId}`).catch(() => undefined);
-  await agent?.stop();
-  await killHaproxyUnder(agent.directory);
-  await agent?.destroy();
-  await members?.close();
+  await retireAgent(agent, [lbId], members);
 });
 
 function expectOk(results: { ok: boolean; error?: string; message?: string }[]): void {
