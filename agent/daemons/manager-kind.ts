@@ -13,3 +13,8 @@ export function processManagerKind(context: AgentContext): ProcessManagerKind {
   if (choice === 'systemd' || choice === 'direct') return choice;
   return existsSync('/run/systemd/system') ? 'systemd' : 'direct';
 }
+
+/** The implementation of a daemon's runner for the process manager the host uses. */
+export function forProcessManager<T>(context: AgentContext, build: { systemd: () => T; direct: () => T }): T {
+  return build[processManagerKind(context)]();
+}

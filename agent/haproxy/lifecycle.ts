@@ -5,7 +5,10 @@ import { md5Hex } from '../util/md5.ts';
 import { appError } from '../domain/refusal.ts';
 import type { AgentContext } from '../context.ts';
 import type { ProcessOutcome } from '../daemons/types.ts';
-import { createHaproxyProcessManager, type HaproxyProcessManager, type HaproxyProcessOptions } from './process-manager.ts';
+import type { HaproxyProcessManager } from './process-manager.ts';
+import { DirectProcessManager, type DirectManagerOptions } from './direct-manager.ts';
+import { SystemdProcessManager, type SystemdManagerOptions } from './systemd-manager.ts';
+import { forProcessManager } from '../daemons/manager-kind.ts';
 import { listLvsListeners, lvsConfigPath, lvsPidPath } from '../lvs/layout.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 import { isSafeId } from '../util/identifiers.ts';
@@ -42,8 +45,11 @@ export interface LifecycleHooks {
   afterDelete?(lbId: string): Promise<void>;
 }
 
-export interface HaproxyServiceOptions extends HaproxyProcessOptions {
+export interface HaproxyServiceOptions {
+  /** Given: used as is; else chosen for the host, with these options. */
   processManager?: HaproxyProcessManager;
+  direct?: DirectManagerOptions;
+  systemd?: SystemdManagerOptions;
   hooks?: LifecycleHooks;
   lvs?: LvsListenerBackend;
 }
@@ -86,7 +92,11 @@ export class HaproxyService {
   constructor(context: AgentContext, options: HaproxyServiceOptions = {}) {
     this.#context = context;
     this.store = new HaproxyConfigStore(context);
-    this.processes = options.processManager ?? createHaproxyProcessManager(context, options);
+    this.processes = options.processManager ??
+      forProcessManager<HaproxyProcessManager>(context, {
+        systemd: () => new SystemdProcessManager(context, options.systemd),
+        direct: () => new DirectProcessManager(context, options.direct),
+      });
     this.#hooks = options.hooks ?? {};
     this.#lvs = options.lvs;
   }

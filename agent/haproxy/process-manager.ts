@@ -1,8 +1,4 @@
-import type { AgentContext } from '../context.ts';
-import { processManagerKind } from '../daemons/manager-kind.ts';
 import type { ProcessManagerKind, ProcessOutcome } from '../daemons/types.ts';
-import { DirectProcessManager, type DirectManagerOptions } from './direct-manager.ts';
-import { SystemdProcessManager, type SystemdManagerOptions } from './systemd-manager.ts';
 
 /**
  * How the haproxy of one load balancer is run. Two implementations: `systemd` (units rendered
@@ -24,15 +20,4 @@ export interface HaproxyProcessManager {
   adopt(lbIds: readonly string[]): Promise<void>;
   /** At agent exit: stop supervising. Running haproxy processes are left running. */
   shutdown(): Promise<void>;
-}
-
-export interface HaproxyProcessOptions {
-  direct?: DirectManagerOptions;
-  systemd?: SystemdManagerOptions;
-}
-
-export function createHaproxyProcessManager(context: AgentContext, options: HaproxyProcessOptions = {}): HaproxyProcessManager {
-  return processManagerKind(context) === 'systemd'
-    ? new SystemdProcessManager(context, options.systemd)
-    : new DirectProcessManager(context, options.direct);
 }

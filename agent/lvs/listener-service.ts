@@ -7,7 +7,10 @@ import type { LbAction, LvsListenerBackend } from '../haproxy/lifecycle.ts';
 import { jsonReply, type Reply } from '../domain/reply.ts';
 import { removeFiles } from '../daemons/direct-daemon.ts';
 import { listLvsListeners, lvsChildPidPaths, lvsConfigPath, lvsListenerExists, lvsPidPath } from './layout.ts';
-import { createLvsProcessManager, type LvsProcessManager, type LvsProcessOptions } from './process-manager.ts';
+import type { LvsProcessManager } from './process-manager.ts';
+import { KeepalivedDirectManager, type KeepalivedDirectOptions } from './direct-manager.ts';
+import { KeepalivedSystemdManager, type KeepalivedSystemdOptions } from './systemd-manager.ts';
+import { forProcessManager } from '../daemons/manager-kind.ts';
 import { ensureDirectory, fileExists, renameDurable, writeFileAtomic } from '../util/atomic-file.ts';
 import { isSafeId } from '../util/identifiers.ts';
 import { templatesDir } from '../util/project-root.ts';
@@ -26,8 +29,11 @@ export interface LvsHooks {
   advertiseVips?(listenerId: string, addresses: string[]): Promise<void>;
 }
 
-export interface LvsServiceOptions extends LvsProcessOptions {
+export interface LvsServiceOptions {
+  /** Given: used as is; else chosen for the host, with these options. */
   processManager?: LvsProcessManager;
+  direct?: KeepalivedDirectOptions;
+  systemd?: KeepalivedSystemdOptions;
   hooks?: LvsHooks;
   /** The bundled health check copied to B/lvs/check/ (tests point it elsewhere). */
   udpCheckScript?: string;
@@ -60,9 +66,13 @@ export class LvsListenerService implements LvsListenerBackend {
     this.#context = context;
     this.processes =
       options.processManager ??
-      createLvsProcessManager(context, {
-        ...options,
-        direct: { ...options.direct, ...(options.keepalivedCommand ? { keepalivedCommand: options.keepalivedCommand } : {}) },
+      forProcessManager<LvsProcessManager>(context, {
+        systemd: () => new KeepalivedSystemdManager(context, options.systemd),
+        direct: () =>
+          new KeepalivedDirectManager(context, {
+            ...options.direct,
+            ...(options.keepalivedCommand ? { keepalivedCommand: options.keepalivedCommand } : {}),
+          }),
       });
     this.#hooks = options.hooks ?? {};
     this.#udpCheckScript = options.udpCheckScript ?? join(templatesDir(), 'lvs', CHECK_SCRIPT_NAME);

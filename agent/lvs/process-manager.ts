@@ -1,8 +1,4 @@
-import type { AgentContext } from '../context.ts';
-import { processManagerKind } from '../daemons/manager-kind.ts';
 import type { ProcessManagerKind, ProcessOutcome } from '../daemons/types.ts';
-import { KeepalivedDirectManager, type KeepalivedDirectOptions } from './direct-manager.ts';
-import { KeepalivedSystemdManager, type KeepalivedSystemdOptions } from './systemd-manager.ts';
 
 /**
  * How the keepalived of one UDP/SCTP (LVS) listener is run: `systemd` (the reference's
@@ -24,15 +20,4 @@ export interface LvsProcessManager {
   adopt(listenerIds: readonly string[]): Promise<void>;
   /** At agent exit: stop supervising. keepalived keeps running. */
   shutdown(): Promise<void>;
-}
-
-export interface LvsProcessOptions {
-  direct?: KeepalivedDirectOptions;
-  systemd?: KeepalivedSystemdOptions;
-}
-
-export function createLvsProcessManager(context: AgentContext, options: LvsProcessOptions = {}): LvsProcessManager {
-  return processManagerKind(context) === 'systemd'
-    ? new KeepalivedSystemdManager(context, options.systemd)
-    : new KeepalivedDirectManager(context, options.direct);
 }

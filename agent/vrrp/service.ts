@@ -7,8 +7,10 @@ import { checkKeepalivedConfig } from '../lvs/config-check.ts';
 import { ensureDirectory, fileExists, renameDurable, writeFileAtomic } from '../util/atomic-file.ts';
 import { md5Hex } from '../util/md5.ts';
 import { ensureCheckScript, ensureLvsCheckScript, updateHaproxyCheckScript, type CheckScriptAction } from './check-scripts.ts';
-import { VRRP_DAEMON_ID } from './direct-manager.ts';
-import { createVrrpProcessManager, type VrrpProcessManager, type VrrpProcessOptions } from './process-manager.ts';
+import type { VrrpProcessManager } from './process-manager.ts';
+import { KeepalivedVrrpDirectManager, VRRP_DAEMON_ID, type VrrpDirectOptions } from './direct-manager.ts';
+import { KeepalivedVrrpSystemdManager } from './systemd-manager.ts';
+import { forProcessManager } from '../daemons/manager-kind.ts';
 import { vrrpPaths } from './paths.ts';
 import { nodeFs } from '../util/builtins.ts';
 
@@ -17,8 +19,11 @@ const { existsSync } = nodeFs;
 export const VRRP_ACTIONS = ['start', 'stop', 'reload'] as const;
 type VrrpAction = (typeof VRRP_ACTIONS)[number];
 
-export interface VrrpServiceOptions extends VrrpProcessOptions {
+export interface VrrpServiceOptions {
+  /** Given: used as is; else chosen for the host, with these options. */
   processManager?: VrrpProcessManager;
+  systemctl?: string;
+  direct?: VrrpDirectOptions;
   keepalivedCommand?: string;
 }
 
@@ -44,7 +49,11 @@ export class VrrpService {
 
   constructor(context: AgentContext, options: VrrpServiceOptions = {}) {
     this.#context = context;
-    this.processes = options.processManager ?? createVrrpProcessManager(context, options);
+    this.processes = options.processManager ??
+      forProcessManager<VrrpProcessManager>(context, {
+        systemd: () => new KeepalivedVrrpSystemdManager(context, options.systemctl),
+        direct: () => new KeepalivedVrrpDirectManager(context, options.direct),
+      });
     this.#keepalivedCommand = options.keepalivedCommand;
   }
 

@@ -12,7 +12,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Refusal } from '../../../agent/domain/refusal.ts';
 import { runCommand } from '../../../agent/util/run-command.ts';
-import { KeepalivedVrrpSystemdManager, keepalivedVrrpUnitText } from '../../../agent/vrrp/process-manager.ts';
+import { KeepalivedVrrpSystemdManager, keepalivedVrrpUnitText } from '../../../agent/vrrp/systemd-manager.ts';
 import { vrrpPaths } from '../../../agent/vrrp/paths.ts';
 import { VrrpService } from '../../../agent/vrrp/service.ts';
 import { fakeSystemctl } from '../../helpers/fake-systemctl.ts';
