@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { LoadBalancerModel } from '../model/types.ts';
 import { OptionReader } from './args.ts';
 import type { AgentClient, ModelUpload } from './client.ts';
-import { applyFieldOptions, applySwitch, type FieldOption } from './command-engine.ts';
+import { applyFieldOptions, applySwitch, type FieldOption } from './field-options.ts';
 import { resolveConnection, type Connection } from './connection.ts';
 import { CliError } from './errors.ts';
 

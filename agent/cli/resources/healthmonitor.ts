@@ -1,5 +1,6 @@
 import type { HealthMonitor, LoadBalancerModel, Pool } from '../../model/types.ts';
-import { ADMIN_STATE, commandsFor, field, switchFlags, withPoolChanged, type CommandSet } from '../command-engine.ts';
+import { ADMIN_STATE, commandsFor, switchFlags, withPoolChanged, type CommandSet } from '../command-engine.ts';
+import { field } from '../field-options.ts';
 import { CliError } from '../errors.ts';
 import type { Row } from '../output.ts';
 

@@ -1,5 +1,6 @@
 import type { Listener, LoadBalancerModel, Pool } from '../../model/types.ts';
-import { ADMIN_STATE, commandsFor, field, modelsOf, switchFlags, withAppended, type CommandSet, type FieldOption } from '../command-engine.ts';
+import { ADMIN_STATE, commandsFor, modelsOf, switchFlags, withAppended, type CommandSet } from '../command-engine.ts';
+import { field, type FieldOption } from '../field-options.ts';
 import { CliError } from '../errors.ts';
 import type { Fleet } from '../fleet.ts';
 import type { Row } from '../output.ts';

@@ -1,7 +1,8 @@
 import type { LoadBalancerModel } from '../../model/types.ts';
 import { isLvsProtocol } from '../../model/rules.ts';
 import { ACTIVE_STANDBY_OPTIONS, ACTIVE_STANDBY_USAGE, activeStandbyCreate } from '../active-standby.ts';
-import { ADMIN_STATE, commandsFor, field, positional, switchFlags, type CommandSet } from '../command-engine.ts';
+import { ADMIN_STATE, commandsFor, positional, switchFlags, type CommandSet } from '../command-engine.ts';
+import { field } from '../field-options.ts';
 import { CliError } from '../errors.ts';
 import type { Row } from '../output.ts';
 import { statusTree } from '../status.ts';

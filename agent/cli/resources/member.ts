@@ -1,5 +1,6 @@
 import type { LoadBalancerModel, Member, Pool } from '../../model/types.ts';
-import { ADMIN_STATE, BACKUP, commandsFor, field, switchFlags, withPoolChanged, type CommandSet } from '../command-engine.ts';
+import { ADMIN_STATE, BACKUP, commandsFor, switchFlags, withPoolChanged, type CommandSet } from '../command-engine.ts';
+import { field } from '../field-options.ts';
 import type { Row } from '../output.ts';
 
 /** `amphoractl member ...`. */

@@ -1,5 +1,6 @@
 import type { LoadBalancerModel, Pool } from '../../model/types.ts';
-import { ADMIN_STATE, commandsFor, field, modelsOf, switchFlags, withAppended, type CommandSet } from '../command-engine.ts';
+import { ADMIN_STATE, commandsFor, modelsOf, switchFlags, withAppended, type CommandSet } from '../command-engine.ts';
+import { field } from '../field-options.ts';
 import { CliError } from '../errors.ts';
 import type { Row } from '../output.ts';
 
