@@ -1,8 +1,8 @@
 import { defaultConfigSources, readSources, buildConfig, type ConfigSources } from './config/load.ts';
 import { LiveConfig } from './config/live-config.ts';
 import { pathsFor } from './config/paths.ts';
-import type { DevSetup } from './config/dev-mode.ts';
-import { checkStartable } from './startup-checks.ts';
+import type { DevSetup } from './dev-mode.ts';
+import { checkStartable } from './admin/startup-checks.ts';
 import { createApp } from './api/app.ts';
 import { startApiServer, type ApiServer } from './api/server.ts';
 import { buildRouters } from './api/routes/index.ts';
@@ -49,7 +49,7 @@ async function resolveSources(options: StartOptions): Promise<{ sources: ConfigS
     return { sources: { files: defaults.files, directories: options.configDirs.length > 0 ? options.configDirs : defaults.directories } };
   }
   // Development mode only: it generates a PKI with node-forge, which production never loads.
-  const { prepareDevMode } = await import('./config/dev-mode.ts');
+  const { prepareDevMode } = await import('./dev-mode.ts');
   const dev = await prepareDevMode(options.stateDir);
   return { sources: { files: [dev.configFile], directories: options.configDirs }, dev };
 }

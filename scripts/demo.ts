@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { DEV_HEARTBEAT_PORT, DEV_PORT, prepareDevMode } from '../agent/config/dev-mode.ts';
+import { DEV_HEARTBEAT_PORT, DEV_PORT, prepareDevMode } from '../agent/dev-mode.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const AGENT = join(ROOT, 'dist', 'agent', 'main.js');

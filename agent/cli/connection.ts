@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { parseConfigText } from '../config/load.ts';
-import { DEV_PORT } from '../config/dev-mode.ts';
+import { DEV_PORT } from '../dev-mode.ts';
 import type { OptionReader } from './args.ts';
 import { CliError } from './errors.ts';
 import { nodeFs } from '../util/builtins.ts';

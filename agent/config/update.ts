@@ -28,7 +28,7 @@ function decodeUtf8(bytes: Uint8Array): string {
   }
 }
 
-/** The start-up checks beyond option parsing (agent/startup-checks.ts). */
+/** The start-up checks beyond option parsing (agent/admin/startup-checks.ts). */
 export type StartupCheck = (config: AgentConfig) => Promise<void>;
 
 /**

@@ -1,7 +1,7 @@
 import { Router } from '../router.ts';
 import type { AgentContext } from '../../context.ts';
-import { uploadAgentConfig } from '../../config/agent-config-service.ts';
-import { uploadServerCertificate, type TlsReload } from '../../certs/agent-certificate-service.ts';
+import { uploadAgentConfig } from '../../admin/agent-config-service.ts';
+import { uploadServerCertificate, type TlsReload } from '../../admin/agent-certificate-service.ts';
 import { readBody } from '../request-body.ts';
 import { sendJson, sendReply } from '../respond.ts';
 

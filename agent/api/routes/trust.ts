@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { Router, type ApiRequest } from '../router.ts';
 import type { AgentContext } from '../../context.ts';
-import { uploadClientCa, type TlsReload } from '../../certs/agent-certificate-service.ts';
+import { uploadClientCa, type TlsReload } from '../../admin/agent-certificate-service.ts';
 import { readTrust } from '../../certs/trust.ts';
 import { readBody } from '../request-body.ts';
 import { sendJson } from '../respond.ts';

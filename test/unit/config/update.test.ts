@@ -8,7 +8,7 @@ import { buildConfig, readSources, type ConfigSources } from '../../../agent/con
 import { LiveConfig } from '../../../agent/config/live-config.ts';
 import { ConfigRefusal, updateAgentConfigFile } from '../../../agent/config/update.ts';
 import { writePki } from '../../../agent/certs/dev-pki.ts';
-import { checkStartable } from '../../../agent/startup-checks.ts';
+import { checkStartable } from '../../../agent/admin/startup-checks.ts';
 import { errorMessage } from '../../../agent/util/errors.ts';
 
 async function setup() {

@@ -1,9 +1,9 @@
 import type { X509Certificate } from 'node:crypto';
 import type { AgentContext } from '../context.ts';
 import { appError } from '../domain/refusal.ts';
-import { ClientCaError, ClientCaLockoutError, replaceClientCa, type ClientCaUpload } from './client-ca.ts';
-import { PemBundleError } from './pem-bundle.ts';
-import { replaceServerCertificate } from './server-certificate.ts';
+import { ClientCaError, ClientCaLockoutError, replaceClientCa, type ClientCaUpload } from '../certs/client-ca.ts';
+import { PemBundleError } from '../certs/pem-bundle.ts';
+import { replaceServerCertificate } from '../certs/server-certificate.ts';
 
 /** Swaps the TLS context of the running server to the files on disk. */
 export type TlsReload = () => Promise<void>;

@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { writePki } from '../certs/dev-pki.ts';
-import { writeFileAtomic } from '../util/atomic-file.ts';
-import { nodeFs } from '../util/builtins.ts';
+import { writePki } from './certs/dev-pki.ts';
+import { writeFileAtomic } from './util/atomic-file.ts';
+import { nodeFs } from './util/builtins.ts';
 
 const { existsSync } = nodeFs;
 

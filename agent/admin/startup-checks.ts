@@ -1,5 +1,5 @@
-import { checkTlsMaterial } from './certs/tls-material.ts';
-import type { AgentConfig } from './config/options.ts';
+import { checkTlsMaterial } from '../certs/tls-material.ts';
+import type { AgentConfig } from '../config/options.ts';
 
 /**
  * Everything start-up refuses beyond option parsing. `PUT /1.0/config` runs the same function

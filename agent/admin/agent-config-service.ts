@@ -1,10 +1,10 @@
 import type { AgentContext } from '../context.ts';
 import { appError } from '../domain/refusal.ts';
 import { jsonReply, type Reply } from '../domain/reply.ts';
-import { checkStartable } from '../startup-checks.ts';
+import { checkStartable } from './startup-checks.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
-import { ConfigRefusal, updateAgentConfigFile } from './update.ts';
+import { ConfigRefusal, updateAgentConfigFile } from '../config/update.ts';
 
 const FAILED = 'Unable to update amphora-agent configuration.';
 
