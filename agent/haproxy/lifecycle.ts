@@ -9,10 +9,8 @@ import type { HaproxyProcessManager } from './process-manager.ts';
 import { DirectProcessManager, type DirectManagerOptions } from './direct-manager.ts';
 import { SystemdProcessManager, type SystemdManagerOptions } from './systemd-manager.ts';
 import { forProcessManager } from '../daemons/manager-kind.ts';
-import { listLvsListeners, lvsConfigPath, lvsPidPath } from '../lvs/layout.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 import { isSafeId } from '../util/identifiers.ts';
-import { isPidFileAlive } from '../util/process-state.ts';
 import { HaproxyConfigStore } from './config-store.ts';
 import { bindAddresses, bindEndpoints, parseHaproxyConfig } from './config-text.ts';
 import { listLoadBalancers, loadBalancerExists } from './layout.ts';
@@ -31,6 +29,8 @@ export type LbAction = (typeof LB_ACTIONS)[number];
  */
 export interface LvsListenerBackend {
   exists(listenerId: string): Promise<boolean>;
+  /** Every UDP/SCTP listener on disk, for GET /1.0/listeners. */
+  listenerStatuses(): Promise<ListenerStatus[]>;
   action(listenerId: string, action: LbAction): Promise<Reply>;
   remove(listenerId: string): Promise<Reply>;
 }
@@ -396,9 +396,7 @@ export class HaproxyService {
         this.#context.logger.warn({ lbId, err: error }, 'skipping an unparsable haproxy.cfg');
       }
     }
-    for (const listenerId of await listLvsListeners(paths)) {
-      listeners.push({ status: await this.#lvsStatus(listenerId), uuid: listenerId, type: 'UDP' });
-    }
+    if (this.#lvs) listeners.push(...(await this.#lvs.listenerStatuses()));
     return listeners;
   }
 
@@ -410,17 +408,6 @@ export class HaproxyService {
     } catch {
       return [];
     }
-  }
-
-  /** §4.3: ACTIVE when keepalived runs a config with a virtual_server, ERROR when it died. */
-  async #lvsStatus(listenerId: string): Promise<string> {
-    const paths = this.#context.paths;
-    const pidFile = lvsPidPath(paths, listenerId);
-    const pidText = await readFile(pidFile, 'utf8').catch(() => undefined);
-    if (pidText === undefined) return 'OFFLINE';
-    if (!(await isPidFileAlive(pidFile))) return 'ERROR';
-    const config = await readFile(lvsConfigPath(paths, listenerId), 'latin1').catch(() => '');
-    return config.includes('virtual_server') ? 'ACTIVE' : 'OFFLINE';
   }
 }
 

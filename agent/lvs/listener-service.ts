@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { md5Hex } from '../util/md5.ts';
 import { appError, frameworkError } from '../domain/refusal.ts';
 import type { AgentContext } from '../context.ts';
-import type { LbAction, LvsListenerBackend } from '../haproxy/lifecycle.ts';
+import type { LbAction, ListenerStatus, LvsListenerBackend } from '../haproxy/lifecycle.ts';
 import { jsonReply, type Reply } from '../domain/reply.ts';
 import { removeFiles } from '../daemons/direct-daemon.ts';
 import { listLvsListeners, lvsChildPidPaths, lvsConfigPath, lvsListenerExists, lvsPidPath } from './layout.ts';
@@ -13,6 +13,7 @@ import { KeepalivedSystemdManager, type KeepalivedSystemdOptions } from './syste
 import { forProcessManager } from '../daemons/manager-kind.ts';
 import { ensureDirectory, fileExists, renameDurable, writeFileAtomic } from '../util/atomic-file.ts';
 import { isSafeId } from '../util/identifiers.ts';
+import { isPidFileAlive } from '../util/process-state.ts';
 import { templatesDir } from '../util/project-root.ts';
 import { checkKeepalivedConfig } from './config-check.ts';
 import { lvsVipAddresses } from './vip-addresses.ts';
@@ -98,6 +99,25 @@ export class LvsListenerService implements LvsListenerBackend {
 
   exists(listenerId: string): Promise<boolean> {
     return lvsListenerExists(this.#context.paths, listenerId);
+  }
+
+  /** GET /1.0/listeners, its UDP part (§4.3): ACTIVE when keepalived runs a config with a virtual_server, ERROR when it died. */
+  async listenerStatuses(): Promise<ListenerStatus[]> {
+    const statuses: ListenerStatus[] = [];
+    for (const listenerId of await listLvsListeners(this.#context.paths)) {
+      statuses.push({ status: await this.#status(listenerId), uuid: listenerId, type: 'UDP' });
+    }
+    return statuses;
+  }
+
+  async #status(listenerId: string): Promise<string> {
+    const paths = this.#context.paths;
+    const pidFile = lvsPidPath(paths, listenerId);
+    const pidText = await readFile(pidFile, 'utf8').catch(() => undefined);
+    if (pidText === undefined) return 'OFFLINE';
+    if (!(await isPidFileAlive(pidFile))) return 'ERROR';
+    const config = await readFile(lvsConfigPath(paths, listenerId), 'latin1').catch(() => '');
+    return config.includes('virtual_server') ? 'ACTIVE' : 'OFFLINE';
   }
 
   /** PUT /1.0/listeners/{amphora_id}/{listener_id}/udp_listener (§3.9). `readBody` runs after the id check. */
