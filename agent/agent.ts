@@ -88,7 +88,7 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
     info,
     haproxy,
     lvs,
-    models: loadOnce(async () => new (await import('./model/service.ts')).ModelService(context, haproxy, lvs, vrrp)),
+    models: loadOnce(async () => new (await import('./apply/service.ts')).ModelService(context, haproxy, lvs, vrrp)),
     interfaces: new InterfaceService(context),
     listenerCertificates: createListenerCertificates(context),
     plug,

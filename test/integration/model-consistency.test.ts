@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createCertificateAuthority } from '../../agent/certs/dev-pki.ts';
 import { after, before, test } from 'node:test';
 import { HaproxyService } from '../../agent/haproxy/lifecycle.ts';
-import { ModelService } from '../../agent/model/service.ts';
+import { ModelService } from '../../agent/apply/service.ts';
 import { LvsListenerService } from '../../agent/lvs/listener-service.ts';
 import { fileExists } from '../../agent/util/atomic-file.ts';
 import { MAX_RENDERED_SERVER_LINES } from '../../agent/model/limits.ts';

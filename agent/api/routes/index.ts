@@ -8,7 +8,7 @@ import type { ListenerCertificates } from '../../certs/listener-certificates.ts'
 import { loadBalancerRouter } from './loadbalancer.ts';
 import { listenerCertificatesRouter } from './listener-certificates.ts';
 import { modelRouter } from './model.ts';
-import type { ModelService } from '../../model/service.ts';
+import type { ModelService } from '../../apply/service.ts';
 import type { LvsListenerService } from '../../lvs/listener-service.ts';
 import { lvsListenerRouter } from './lvs-listener.ts';
 import { interfaceRouter } from './interface-lookup.ts';

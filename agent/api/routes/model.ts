@@ -1,5 +1,5 @@
 import { Router } from '../router.ts';
-import type { ModelService } from '../../model/service.ts';
+import type { ModelService } from '../../apply/service.ts';
 import { readBody } from '../request-body.ts';
 import { sendReply } from '../respond.ts';
 

@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_RENDERED_SERVER_LINES, MAX_REPORTED_ERRORS, MODEL_LIMITS } from '../../../agent/model/limits.ts';
-import { OFF_THREAD_BYTES, prepareModel, prepareModelOffThread } from '../../../agent/model/prepare.ts';
+import { OFF_THREAD_BYTES, prepareModel, prepareModelOffThread } from '../../../agent/apply/prepare.ts';
 import { secretFileName } from '../../../agent/model/rules.ts';
-import { withSecretReferences } from '../../../agent/model/secret-references.ts';
+import { withSecretReferences } from '../../../agent/apply/secret-references.ts';
 import { formatErrors, validateModel } from '../../../agent/model/validation.ts';
 import { baseRenderContext, featuresForVersion } from '../../../agent/render/context.ts';
 import { fixtureB, listenerOf, poolOf, tlsMaterial, type Json } from '../../helpers/model-fixtures.ts';

@@ -4,10 +4,10 @@ import { renderLvs } from '../render/lvs.ts';
 import type { RenderContext } from '../render/context.ts';
 import { RenderError } from '../render/template-engine.ts';
 import { errorMessage } from '../util/errors.ts';
-import { MAX_RENDERED_CONFIG_BYTES } from './limits.ts';
-import { isLvsProtocol } from './rules.ts';
-import type { LoadBalancerModel } from './types.ts';
-import { formatErrors, validateModel } from './validation.ts';
+import { MAX_RENDERED_CONFIG_BYTES } from '../model/limits.ts';
+import { isLvsProtocol } from '../model/rules.ts';
+import type { LoadBalancerModel } from '../model/types.ts';
+import { formatErrors, validateModel } from '../model/validation.ts';
 
 /** A model parsed, validated and rendered, or why not (the reference's 400 `Invalid model`). */
 export type Preparation =

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseStoredModel } from '../../../agent/model/store.ts';
+import { parseStoredModel } from '../../../agent/apply/store.ts';
 
 const model = {
   loadbalancer: {

@@ -15,7 +15,7 @@ import { isSafeId } from '../util/identifiers.ts';
 import { certificateFiles } from '../render/certificates.ts';
 import { baseRenderContext, featuresForVersion, type RenderContext } from '../render/context.ts';
 import { readHostFacts } from '../info/host-facts.ts';
-import type { LoadBalancerModel } from './types.ts';
+import type { LoadBalancerModel } from '../model/types.ts';
 import { errorMessage } from '../util/errors.ts';
 import { ModelStore, type StoredModel } from './store.ts';
 import { prepareModelOffThread } from './prepare.ts';

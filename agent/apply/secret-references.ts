@@ -1,5 +1,5 @@
-import { isFileReference, secretFileName } from './rules.ts';
-import type { LoadBalancerModel, TlsContainer } from './types.ts';
+import { isFileReference, secretFileName } from '../model/rules.ts';
+import type { LoadBalancerModel, TlsContainer } from '../model/types.ts';
 
 /**
  * The model as the API shows it: every inline TLS container (certificate, private key,

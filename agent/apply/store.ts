@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { AgentContext } from '../context.ts';
 import { ensureDirectory, writeFileAtomic } from '../util/atomic-file.ts';
 import { isSafeId } from '../util/identifiers.ts';
-import type { LoadBalancerModel } from './types.ts';
-import { validateModel } from './validation.ts';
+import type { LoadBalancerModel } from '../model/types.ts';
+import { validateModel } from '../model/validation.ts';
 
 /**
  * model.json: the model and the MD5s of the configs it produced (haproxy.cfg, null when it has
