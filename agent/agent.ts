@@ -65,6 +65,7 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
   config.on('change', (current) => {
     logger.level = current.DEFAULT.debug ? 'debug' : 'info';
   });
+  const metrics = new AgentMetrics();
   const context: AgentContext = {
     config,
     get paths() {
@@ -72,7 +73,7 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
     },
     logger,
     locks: new KeyedMutex(),
-    metrics: new AgentMetrics(),
+    metrics,
   };
 
   const versions = new PackageVersions();
@@ -111,16 +112,15 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
   await vrrp.start();
   const heartbeat = createHeartbeatSender(context, {
     onWedged: ({ lbId, misses }) => void haproxy.restartWedged(lbId, misses),
-    onBeat: (note) => context.metrics?.heartbeat(note),
+    onBeat: (note) => metrics.heartbeat(note),
   });
   heartbeat.start();
-  const onAnswered = context.metrics?.apiRequest.bind(context.metrics);
-  api = await startApiServer(initial, createApp(logger, routers, onAnswered ? { onAnswered } : {}), logger);
+  api = await startApiServer(initial, createApp(logger, routers, { onAnswered: metrics.apiRequest.bind(metrics) }), logger);
   const { address, port } = api.address();
   logger.info({ address, port, configFiles: sources.files }, 'amphora agent listening');
   if (dev) printDevBanner(dev, port);
   const expiryWarnings = startExpiryWarnings(context);
-  const metricsProxy = startAgentMetricsProxy(context);
+  const metricsProxy = startAgentMetricsProxy(context, metrics);
 
   const stop = async () => {
     expiryWarnings.stop();

@@ -1,3 +1,4 @@
+import type { AgentEvents } from '../context.ts';
 import type { MetricFamily, MetricSample } from './exposition.ts';
 
 /** Upper bounds (seconds) of the API latency histogram. */
@@ -25,7 +26,7 @@ export interface HeartbeatOutcome {
  * `amphora_agent_` (names no Octavia metric uses). Modules report through small calls; nothing
  * here touches the disk or the network.
  */
-export class AgentMetrics {
+export class AgentMetrics implements AgentEvents {
   readonly #requests = new Map<string, number>();
   readonly #latency = new Map<string, Histogram>();
   readonly #heartbeat = { beats: 0, skipped: 0, sent: 0, failed: 0, lastBytes: 0, bytesSum: 0, bytesCount: 0 };
