@@ -8,7 +8,7 @@ const { existsSync } = nodeFs;
  * `[amphora_agent] process_manager`, for every daemon of the amphora: `auto` is systemd when
  * systemd runs the host (its runtime directory exists), else the agent's own supervision.
  */
-export function processManagerKind(context: AgentContext): ProcessManagerKind {
+function processManagerKind(context: AgentContext): ProcessManagerKind {
   const choice = context.config.current.amphora_agent.process_manager;
   if (choice === 'systemd' || choice === 'direct') return choice;
   return existsSync('/run/systemd/system') ? 'systemd' : 'direct';

@@ -92,7 +92,8 @@ export class HaproxyService {
   constructor(context: AgentContext, options: HaproxyServiceOptions = {}) {
     this.#context = context;
     this.store = new HaproxyConfigStore(context);
-    this.processes = options.processManager ??
+    this.processes =
+      options.processManager ??
       forProcessManager<HaproxyProcessManager>(context, {
         systemd: () => new SystemdProcessManager(context, options.systemd),
         direct: () => new DirectProcessManager(context, options.direct),

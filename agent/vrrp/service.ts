@@ -49,7 +49,8 @@ export class VrrpService {
 
   constructor(context: AgentContext, options: VrrpServiceOptions = {}) {
     this.#context = context;
-    this.processes = options.processManager ??
+    this.processes =
+      options.processManager ??
       forProcessManager<VrrpProcessManager>(context, {
         systemd: () => new KeepalivedVrrpSystemdManager(context, options.systemctl),
         direct: () => new KeepalivedVrrpDirectManager(context, options.direct),
